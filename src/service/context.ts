@@ -1,0 +1,82 @@
+/**
+ * What every verb handler shares: the Neutron client, the port binder, the
+ * configuration and the in-memory caches. The caches only save Neutron
+ * round trips; after a restart every entry is rebuilt from Neutron tags.
+ */
+import type { Logger } from 'pino';
+import type { PortBinder } from '../binding/index.js';
+import type { NeutronClient, Port, Subnet } from '../neutron/index.js';
+import type { IpVersion } from './cidr.js';
+import { KeyedMutex } from './locks.js';
+
+export interface ServiceConfig {
+  /** binding:host_id for every port; must equal the L2 agent's host name. */
+  hostName: string;
+  /** Name prefix of the subnet pools kuryr creates per CIDR (`kuryrPool`). */
+  subnetPoolPrefix: string;
+  defaultSubnetPoolV4: string;
+  defaultSubnetPoolV6: string;
+  enableDhcp: boolean;
+  /** How long CreateEndpoint waits for the port to become ACTIVE; 0 turns the wait off. */
+  portActiveTimeoutMs: number;
+  portActivePollMs: number;
+}
+
+/** A pool handed to Docker by RequestPool. */
+export interface PoolInfo {
+  poolId: string;
+  subnetPoolId: string;
+  cidr: string;
+  version: IpVersion;
+  /** Docker's --ip-range, which becomes the subnet's allocation pool. */
+  subPool: string | undefined;
+  /** True for `kuryrPool-<cidr>` pools, which kuryr deletes on ReleasePool. */
+  ownedByKuryr: boolean;
+}
+
+export interface NetworkInfo {
+  networkId: string;
+  neutronNetworkId: string;
+  projectId: string;
+  mtu: number;
+  subnets: Subnet[];
+  /** True when the Neutron network existed before and must survive `docker network rm`. */
+  adopted: boolean;
+}
+
+export interface EndpointInfo {
+  endpointId: string;
+  networkId: string;
+  port: Port;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export class ServiceContext {
+  readonly pools = new Map<string, PoolInfo>();
+  readonly networks = new Map<string, NetworkInfo>();
+  readonly endpoints = new Map<string, EndpointInfo>();
+  /** Ports made by RequestAddress, keyed by `<neutron network id>|<ip>`, until CreateEndpoint claims them. */
+  readonly addressPorts = new Map<string, Port>();
+  readonly locks = new KeyedMutex();
+
+  constructor(
+    readonly neutron: NeutronClient,
+    readonly binder: PortBinder,
+    readonly config: ServiceConfig,
+    readonly logger: Logger,
+    readonly clock: Clock = systemClock,
+  ) {}
+}
+
+export function addressKey(neutronNetworkId: string, ip: string): string {
+  return `${neutronNetworkId}|${ip}`;
+}

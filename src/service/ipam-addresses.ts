@@ -1,0 +1,169 @@
+/**
+ * IpamDriver.RequestAddress and ReleaseAddress. An endpoint address is a
+ * Neutron port, created already bound to this host with Docker's MAC, so the
+ * POST reply tells how to wire it and CreateEndpoint needs no second update.
+ */
+import { KuryrError, OpenStackHttpError } from '../errors.js';
+import type { Port, Subnet } from '../neutron/index.js';
+import type { ReleaseAddress, RequestAddress } from '../protocol/index.js';
+import { contains, defaultGateway, parseCidr, parseIp } from './cidr.js';
+import { addressKey, type PoolInfo, type ServiceContext } from './context.js';
+import { PORT_DEVICE_OWNER, PORT_NAME, PORT_TAG } from './naming.js';
+import { findPoolSubnets, resolvePool } from './pools.js';
+
+const GATEWAY_REQUEST = 'com.docker.network.gateway';
+const MAC_OPTION = 'com.docker.network.endpoint.macaddress';
+
+export async function requestAddress(ctx: ServiceContext, request: RequestAddress): Promise<{ Address: string; Data: Record<string, string> }> {
+  const pool = await resolvePool(ctx, request.PoolID);
+  if (pool === undefined) {
+    throw new KuryrError('NOT_FOUND', `pool "${request.PoolID}" not found in Neutron: recreate the Docker network`);
+  }
+  const prefixLength = parseCidr(pool.cidr).prefixLength;
+  if (request.Address !== '') assertInPool(pool, request.Address);
+
+  if (request.Options.RequestAddressType === GATEWAY_REQUEST) {
+    return { Address: `${await gatewayAddress(ctx, pool, request.Address)}/${prefixLength}`, Data: {} };
+  }
+
+  const subnet = await findSubnet(ctx, pool);
+  if (subnet === undefined) {
+    // dockerd reserves --aux-address before CreateNetwork, when no subnet exists
+    // yet; CreateNetwork reserves those addresses in Neutron.
+    if (request.Address !== '' && request.Options[MAC_OPTION] === undefined) {
+      return { Address: `${request.Address}/${prefixLength}`, Data: {} };
+    }
+    throw new KuryrError('NOT_FOUND', `no Neutron subnet allocated from pool "${request.PoolID}" (${pool.cidr}): recreate the Docker network`);
+  }
+
+  const port = await createAddressPort(ctx, subnet, request.Address, request.Options[MAC_OPTION]);
+  const ip = port.fixed_ips.find((fixedIp) => fixedIp.subnet_id === subnet.id)?.ip_address;
+  if (ip === undefined) {
+    throw new KuryrError('NEUTRON_ERROR', `port "${port.id}" was created without an address in subnet "${subnet.id}"`);
+  }
+  ctx.addressPorts.set(addressKey(subnet.network_id, ip), port);
+  ctx.logger.info({ portId: port.id, ip, subnetId: subnet.id }, 'address reserved');
+  return { Address: `${ip}/${parseCidr(subnet.cidr).prefixLength}`, Data: {} };
+}
+
+function assertInPool(pool: PoolInfo, address: string): void {
+  const { version, value } = parseIp(address);
+  if (!contains(parseCidr(pool.cidr), version, value)) {
+    throw new KuryrError('INVALID_REQUEST', `address "${address}" is outside the network's subnet ${pool.cidr}: choose an address inside it`);
+  }
+}
+
+/**
+ * The gateway Docker records for the network. Before CreateNetwork no subnet
+ * exists, so the requested address (or Neutron's default, the first host) is
+ * returned and becomes the subnet's gateway_ip in CreateNetwork.
+ */
+async function gatewayAddress(ctx: ServiceContext, pool: PoolInfo, requested: string): Promise<string> {
+  const subnet = pool.ownedByKuryr && isPending(ctx, pool) ? undefined : await findSubnet(ctx, pool);
+  if (subnet === undefined) return requested !== '' ? requested : defaultGateway(parseCidr(pool.cidr));
+  if (subnet.gateway_ip === null) {
+    throw new KuryrError('CONFLICT', `subnet "${subnet.id}" (${subnet.cidr}) has no gateway: Docker needs one`);
+  }
+  if (requested !== '' && requested !== subnet.gateway_ip) {
+    throw new KuryrError(
+      'CONFLICT',
+      `gateway "${requested}" differs from the gateway ${subnet.gateway_ip} of subnet "${subnet.id}": pass --gateway ${subnet.gateway_ip}`,
+    );
+  }
+  return subnet.gateway_ip;
+}
+
+/** True while the pool's network is not created yet: then no subnet can exist for it. */
+function isPending(ctx: ServiceContext, pool: PoolInfo): boolean {
+  for (const network of ctx.networks.values()) {
+    if (network.subnets.some((subnet) => subnet.subnetpool_id === pool.subnetPoolId)) return false;
+  }
+  return true;
+}
+
+async function findSubnet(ctx: ServiceContext, pool: PoolInfo): Promise<Subnet | undefined> {
+  const subnets = await findPoolSubnets(ctx, pool);
+  if (subnets.length > 1) {
+    const ids = subnets.map((subnet) => subnet.id).join(', ');
+    throw new KuryrError('CONFLICT', `several subnets with CIDR ${pool.cidr} use pool "${pool.poolId}" (${ids}): delete the extra ones`);
+  }
+  return subnets[0];
+}
+
+async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: string, mac: string | undefined): Promise<Port> {
+  let port: Port;
+  try {
+    port = await ctx.neutron.ports.create({
+      network_id: subnet.network_id,
+      name: PORT_NAME,
+      admin_state_up: true,
+      device_owner: PORT_DEVICE_OWNER,
+      'binding:host_id': ctx.config.hostName,
+      fixed_ips: [address === '' ? { subnet_id: subnet.id } : { subnet_id: subnet.id, ip_address: address }],
+      ...(mac === undefined ? {} : { mac_address: mac.toLowerCase() }),
+    });
+  } catch (error) {
+    throw explainPortCreateError(error, subnet, address, mac);
+  }
+
+  // Tags cannot be sent in the POST on this Neutron, so a crash between the
+  // two calls leaves an untagged port; `kuryr gc` finds it by device_owner.
+  try {
+    port.tags = [PORT_TAG];
+    await ctx.neutron.replaceTags('ports', port.id, port.tags);
+  } catch (error) {
+    await ctx.neutron.ports.delete(port.id, { ignoreNotFound: true });
+    throw error;
+  }
+  return port;
+}
+
+function explainPortCreateError(error: unknown, subnet: Subnet, address: string, mac: string | undefined): unknown {
+  if (!(error instanceof OpenStackHttpError)) return error;
+  if (error.faultType === 'IpAddressAlreadyAllocated' || error.faultType === 'IpAddressInUse') {
+    return new KuryrError('CONFLICT', `address "${address}" is already in use in subnet ${subnet.cidr}: choose another --ip`, { cause: error });
+  }
+  if (error.faultType === 'IpAddressGenerationFailure') {
+    return new KuryrError('CONFLICT', `no free address left in subnet ${subnet.cidr} ("${subnet.id}"): widen --ip-range or remove unused containers`, { cause: error });
+  }
+  if (error.faultType === 'MacAddressInUse') {
+    return new KuryrError('CONFLICT', `MAC address "${mac ?? ''}" is already in use on Neutron network "${subnet.network_id}": choose another --mac-address`, { cause: error });
+  }
+  return error;
+}
+
+export async function releaseAddress(ctx: ServiceContext, request: ReleaseAddress): Promise<void> {
+  const pool = await resolvePool(ctx, request.PoolID);
+  // The pool, and with it every port, is already gone: a repeated release.
+  if (pool === undefined) return;
+  const subnets = await findPoolSubnets(ctx, pool);
+  // A gateway holds no port: Neutron reserves it in the subnet itself.
+  if (subnets.some((candidate) => candidate.gateway_ip === request.Address)) return;
+  const { version, value } = parseIp(request.Address);
+  const subnet = subnets.find((candidate) => contains(parseCidr(candidate.cidr), version, value));
+  if (subnet === undefined) return;
+
+  const port = await findAddressPort(ctx, subnet, request.Address);
+  if (port === undefined) return;
+  ctx.addressPorts.delete(addressKey(subnet.network_id, request.Address));
+
+  const ownedByKuryr = port.device_owner === PORT_DEVICE_OWNER || (port.tags ?? []).includes(PORT_TAG);
+  if (!ownedByKuryr) {
+    ctx.logger.warn({ portId: port.id, ip: request.Address }, 'address belongs to a port kuryr did not create; leaving it');
+    return;
+  }
+  await ctx.neutron.ports.delete(port.id, { ignoreNotFound: true });
+  ctx.logger.info({ portId: port.id, ip: request.Address }, 'address released');
+}
+
+async function findAddressPort(ctx: ServiceContext, subnet: Subnet, ip: string): Promise<Port | undefined> {
+  const cached = ctx.addressPorts.get(addressKey(subnet.network_id, ip));
+  if (cached !== undefined) return cached;
+  for (const endpoint of ctx.endpoints.values()) {
+    if (endpoint.port.fixed_ips.some((fixedIp) => fixedIp.subnet_id === subnet.id && fixedIp.ip_address === ip)) {
+      return endpoint.port;
+    }
+  }
+  const ports = await ctx.neutron.ports.list({ fixed_ips: [`subnet_id=${subnet.id}`, `ip_address=${ip}`] });
+  return ports[0];
+}

@@ -1,0 +1,154 @@
+/**
+ * NetworkDriver.CreateNetwork and DeleteNetwork: a Docker network is a Neutron
+ * network tagged with the Docker network id, with one subnet per Docker pool.
+ */
+import { KuryrError, isHttpStatus } from '../errors.js';
+import type { Network, Subnet } from '../neutron/index.js';
+import type { CreateNetwork, DeleteNetwork, IpamDatum } from '../protocol/index.js';
+import { allocationPools, parseCidr, type IpVersion } from './cidr.js';
+import type { NetworkInfo, PoolInfo, ServiceContext } from './context.js';
+import { deleteOwnedPool } from './ipam-pools.js';
+import { dockerIdTags, networkName, subnetName, subnetPoolName } from './naming.js';
+
+export async function createNetwork(ctx: ServiceContext, request: CreateNetwork): Promise<void> {
+  await ctx.locks.run(`network:${request.NetworkID}`, async () => {
+    const existing = await findNetwork(ctx, request.NetworkID);
+    // A re-sent CreateNetwork finds the network made the first time.
+    if (existing !== undefined) return;
+
+    const network = await createTaggedNetwork(ctx, request.NetworkID);
+    try {
+      const subnets = await createSubnets(ctx, network, request);
+      ctx.networks.set(request.NetworkID, toNetworkInfo(request.NetworkID, network, subnets));
+    } catch (error) {
+      await ctx.neutron.networks.delete(network.id, { ignoreNotFound: true });
+      throw error;
+    }
+    ctx.logger.info({ networkId: request.NetworkID, neutronNetworkId: network.id }, 'network created');
+  });
+}
+
+async function createTaggedNetwork(ctx: ServiceContext, networkId: string): Promise<Network> {
+  const network = await ctx.neutron.networks.create({ name: networkName(networkId), admin_state_up: true });
+  try {
+    await ctx.neutron.replaceTags('networks', network.id, dockerIdTags(networkId));
+  } catch (error) {
+    await ctx.neutron.networks.delete(network.id, { ignoreNotFound: true });
+    throw error;
+  }
+  return network;
+}
+
+async function createSubnets(ctx: ServiceContext, network: Network, request: CreateNetwork): Promise<Subnet[]> {
+  const bodies = [];
+  for (const [version, data] of [[4, request.IPv4Data], [6, request.IPv6Data]] as const) {
+    for (const datum of data) {
+      if (datum.Pool === '') continue;
+      bodies.push(subnetBody(ctx, network.id, version, datum, await poolForCidr(ctx, datum.Pool)));
+    }
+  }
+  if (bodies.length === 0) {
+    throw new KuryrError('INVALID_REQUEST', 'the network has no IPv4 or IPv6 pool: pass --subnet, or use --ipam-driver kuryr');
+  }
+  return ctx.neutron.subnets.createBulk(bodies);
+}
+
+function subnetBody(ctx: ServiceContext, neutronNetworkId: string, version: IpVersion, datum: IpamDatum, pool: PoolInfo | undefined): Record<string, unknown> {
+  const cidr = parseCidr(datum.Pool);
+  const gateway = datum.Gateway === '' ? undefined : datum.Gateway.split('/')[0];
+  const body: Record<string, unknown> = {
+    network_id: neutronNetworkId,
+    name: subnetName(datum.Pool),
+    ip_version: version,
+    cidr: datum.Pool,
+    enable_dhcp: ctx.config.enableDhcp,
+  };
+  if (gateway !== undefined) body.gateway_ip = gateway;
+  if (pool !== undefined) body.subnetpool_id = pool.subnetPoolId;
+  if (pool?.subPool !== undefined) body.allocation_pools = allocationPools(cidr, parseCidr(pool.subPool), gateway);
+  return body;
+}
+
+/**
+ * The pool RequestPool handed out for a CIDR. CreateNetwork carries only the
+ * CIDR, not the PoolID, so the pool is matched by CIDR: first among the pools
+ * this daemon handed out, then by the `kuryrPool-<cidr>` name. A network whose
+ * pool came from Docker's built-in IPAM has none, and its subnet has no pool.
+ */
+async function poolForCidr(ctx: ServiceContext, cidr: string): Promise<PoolInfo | undefined> {
+  const pending = [...ctx.pools.values()].filter((pool) => pool.cidr === cidr);
+  if (pending.length > 0) return pending[pending.length - 1];
+  const name = subnetPoolName(ctx.config.subnetPoolPrefix, cidr);
+  const [pool] = await ctx.neutron.subnetpools.list({ name });
+  if (pool === undefined) return undefined;
+  return { poolId: pool.id, subnetPoolId: pool.id, cidr, version: parseCidr(cidr).version, subPool: undefined, ownedByKuryr: true };
+}
+
+function toNetworkInfo(networkId: string, network: Network, subnets: Subnet[]): NetworkInfo {
+  return {
+    networkId,
+    neutronNetworkId: network.id,
+    projectId: network.project_id ?? '',
+    mtu: network.mtu ?? 1500,
+    subnets,
+    adopted: false,
+  };
+}
+
+/** Finds the Neutron network of a Docker network by its tags; undefined when there is none. */
+export async function findNetwork(ctx: ServiceContext, networkId: string): Promise<NetworkInfo | undefined> {
+  const cached = ctx.networks.get(networkId);
+  if (cached !== undefined) return cached;
+  const networks = await ctx.neutron.networks.list({ tags: dockerIdTags(networkId) });
+  if (networks.length > 1) {
+    const ids = networks.map((network) => network.id).join(', ');
+    throw new KuryrError('CONFLICT', `several Neutron networks carry Docker network "${networkId}" (${ids}): delete the extra ones`);
+  }
+  const network = networks[0];
+  if (network === undefined) return undefined;
+  const subnets = await ctx.neutron.subnets.list({ network_id: network.id });
+  const info = toNetworkInfo(networkId, network, subnets);
+  ctx.networks.set(networkId, info);
+  return info;
+}
+
+/** Like findNetwork, but a missing network is an error naming the Docker network. */
+export async function requireNetwork(ctx: ServiceContext, networkId: string): Promise<NetworkInfo> {
+  const network = await findNetwork(ctx, networkId);
+  if (network === undefined) {
+    throw new KuryrError(
+      'NOT_FOUND',
+      `no Neutron network carries Docker network "${networkId}": it was deleted in Neutron, or created by another driver; recreate the Docker network`,
+    );
+  }
+  return network;
+}
+
+export async function deleteNetwork(ctx: ServiceContext, request: DeleteNetwork): Promise<void> {
+  await ctx.locks.run(`network:${request.NetworkID}`, async () => {
+    const network = await findNetwork(ctx, request.NetworkID);
+    // Already deleted, by an earlier DeleteNetwork or by an operator.
+    if (network === undefined) return;
+
+    await ctx.neutron.networks.delete(network.neutronNetworkId, { ignoreNotFound: true });
+    ctx.networks.delete(request.NetworkID);
+
+    // ReleasePool normally deleted kuryr's subnets and pools already, and
+    // forgot those subnets; a pool left behind (its release failed, or the
+    // daemon restarted in between) is deleted now that its network is gone.
+    const poolIds = new Set(network.subnets.flatMap((subnet) => (subnet.subnetpool_id ? [subnet.subnetpool_id] : [])));
+    for (const subnetPoolId of poolIds) await deleteIfOwnedPool(ctx, subnetPoolId);
+    ctx.logger.info({ networkId: request.NetworkID, neutronNetworkId: network.neutronNetworkId }, 'network deleted');
+  });
+}
+
+async function deleteIfOwnedPool(ctx: ServiceContext, subnetPoolId: string): Promise<void> {
+  let pool;
+  try {
+    pool = await ctx.neutron.subnetpools.get(subnetPoolId);
+  } catch (error) {
+    if (isHttpStatus(error, 404)) return;
+    throw error;
+  }
+  if (pool.name.startsWith(`${ctx.config.subnetPoolPrefix}-`)) await deleteOwnedPool(ctx, subnetPoolId);
+}

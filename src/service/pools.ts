@@ -1,0 +1,80 @@
+/**
+ * Pool resolution shared by the IPAM and network verbs: which Neutron subnet
+ * pool and CIDR a Docker PoolID stands for, and which subnets carry it.
+ */
+import { KuryrError, isHttpStatus } from '../errors.js';
+import type { Subnet } from '../neutron/index.js';
+import { parseCidr } from './cidr.js';
+import type { PoolInfo, ServiceContext } from './context.js';
+
+/**
+ * Splits a PoolID. Pools kuryr creates per CIDR are plain subnet pool UUIDs,
+ * as upstream Kuryr returns them. Shared pools (the default pool, or one the
+ * operator named) serve many networks, so their PoolID also names the CIDR:
+ * `<uuid>:<cidr>`. A UUID never contains a colon, so the first colon splits.
+ */
+export function splitPoolId(poolId: string): { subnetPoolId: string; cidr: string | undefined } {
+  const colon = poolId.indexOf(':');
+  if (colon < 0) return { subnetPoolId: poolId, cidr: undefined };
+  return { subnetPoolId: poolId.slice(0, colon), cidr: poolId.slice(colon + 1) };
+}
+
+/** Finds what a PoolID stands for; undefined when its subnet pool no longer exists. */
+export async function resolvePool(ctx: ServiceContext, poolId: string): Promise<PoolInfo | undefined> {
+  const cached = ctx.pools.get(poolId);
+  if (cached !== undefined) return cached;
+
+  const { subnetPoolId, cidr } = splitPoolId(poolId);
+  if (cidr !== undefined) {
+    const version = parseCidr(cidr).version;
+    const info: PoolInfo = { poolId, subnetPoolId, cidr, version, subPool: undefined, ownedByKuryr: false };
+    ctx.pools.set(poolId, info);
+    return info;
+  }
+
+  let pool;
+  try {
+    pool = await ctx.neutron.subnetpools.get(subnetPoolId);
+  } catch (error) {
+    if (isHttpStatus(error, 404)) return undefined;
+    throw error;
+  }
+  const prefix = pool.prefixes[0];
+  if (prefix === undefined) {
+    throw new KuryrError('CONFLICT', `subnet pool "${subnetPoolId}" has no prefixes: it cannot serve Docker pool "${poolId}"`);
+  }
+  const info: PoolInfo = {
+    poolId,
+    subnetPoolId,
+    cidr: prefix,
+    version: parseCidr(prefix).version,
+    subPool: parseSubPool(pool.description),
+    ownedByKuryr: pool.name.startsWith(`${ctx.config.subnetPoolPrefix}-`),
+  };
+  ctx.pools.set(poolId, info);
+  return info;
+}
+
+const SUB_POOL_MARK = 'kuryr-ts ip-range ';
+
+/** The description kuryr writes on its own pools, so the --ip-range survives a daemon restart. */
+export function subPoolDescription(subPool: string | undefined): string {
+  return subPool === undefined ? 'kuryr-ts' : `${SUB_POOL_MARK}${subPool}`;
+}
+
+function parseSubPool(description: string | undefined): string | undefined {
+  if (description === undefined || !description.startsWith(SUB_POOL_MARK)) return undefined;
+  return description.slice(SUB_POOL_MARK.length);
+}
+
+/** The Neutron subnets allocated for a pool; served from the network cache when possible. */
+export async function findPoolSubnets(ctx: ServiceContext, pool: PoolInfo): Promise<Subnet[]> {
+  const cached: Subnet[] = [];
+  for (const network of ctx.networks.values()) {
+    for (const subnet of network.subnets) {
+      if (subnet.subnetpool_id === pool.subnetPoolId && subnet.cidr === pool.cidr) cached.push(subnet);
+    }
+  }
+  if (cached.length > 0) return cached;
+  return ctx.neutron.subnets.list({ subnetpool_id: pool.subnetPoolId, cidr: pool.cidr });
+}
