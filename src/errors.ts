@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'NEUTRON_ERROR'
   | 'NEUTRON_UNREACHABLE'
+  | 'KEYSTONE_UNREACHABLE'
   | 'AUTH_FAILED'
   | 'BINDING_FAILED'
   | 'COMMAND_FAILED'
@@ -42,9 +43,12 @@ export class OpenStackHttpError extends KuryrError {
     serverMessage: string;
     faultType?: string;
     code?: ErrorCode;
+    /** What the caller was doing, for example `delete subnet pool "4f1c…"`. When given, it leads the message. */
+    operation?: string;
   }) {
     const code = args.code ?? httpStatusToCode(args.status);
-    super(code, `${args.method} ${args.url} returned HTTP ${args.status}: ${args.serverMessage}`);
+    const reply = `${args.method} ${args.url} returned HTTP ${args.status}: ${args.serverMessage}`;
+    super(code, args.operation === undefined ? reply : `${args.operation} failed: ${reply}`);
     this.name = 'OpenStackHttpError';
     this.status = args.status;
     this.method = args.method;
@@ -80,4 +84,14 @@ export function httpStatusToCode(status: number): ErrorCode {
 /** Returns true when `error` is an OpenStack reply with the given HTTP status. */
 export function isHttpStatus(error: unknown, status: number): boolean {
   return error instanceof OpenStackHttpError && error.status === status;
+}
+
+/** Formats schema issues as "field.path: message; ..." for error replies and config errors. */
+export function formatIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .map((issue) => {
+      const where = issue.path.length > 0 ? issue.path.map(String).join('.') : 'body';
+      return `${where}: ${issue.message}`;
+    })
+    .join('; ');
 }

@@ -8,7 +8,7 @@
  * non-200 status, so no IPAM error can be lost.
  */
 import { z } from 'zod';
-import { KuryrError } from '../errors.js';
+import { KuryrError, formatIssues } from '../errors.js';
 
 export interface Reply {
   status: number;
@@ -32,12 +32,7 @@ export function errorMessage(error: unknown): string {
 }
 
 export function formatZodError(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join('.') : 'body';
-      return `${where}: ${issue.message}`;
-    })
-    .join('; ');
+  return formatIssues(error.issues);
 }
 
 /** Wraps a schema failure as an INVALID_REQUEST naming the verb and each offending field. */

@@ -1,0 +1,57 @@
+/**
+ * kuryr.conf: the INI file upstream Kuryr reads, with the same sections and
+ * keys. Only the keys below are used so far; others are reported as unknown.
+ */
+import { z } from 'zod';
+
+const bool = z
+  .union([z.boolean(), z.string()])
+  .transform((value, context) => {
+    if (typeof value === 'boolean') return value;
+    const lowered = value.trim().toLowerCase();
+    if (['true', 'yes', '1', 'on'].includes(lowered)) return true;
+    if (['false', 'no', '0', 'off'].includes(lowered)) return false;
+    context.addIssue({ code: 'custom', message: `expected true or false, got "${value}"` });
+    return z.NEVER;
+  });
+
+const seconds = z.coerce.number().min(0).max(3600);
+
+export const defaultSectionSchema = z.object({
+  kuryr_uri: z.string().default('http://127.0.0.1:23750'),
+  capability_scope: z.enum(['local', 'global']).default('local'),
+  bindir: z.string().default('/usr/libexec/kuryr'),
+  subnetpool_name_prefix: z.string().min(1).max(200).default('kuryrPool'),
+  /** kuryr-ts: the libnetwork plugin socket. */
+  socket_path: z.string().default('/run/docker/plugins/kuryr.sock'),
+  /** kuryr-ts: also serve on kuryr_uri over TCP and write a spec file for it. */
+  enable_tcp: bool.default(false),
+  /** kuryr-ts: binding:host_id for ports; must match the L2 agent's `host`. Defaults to the system host name. */
+  host: z.string().optional(),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+});
+
+export const neutronSectionSchema = z.object({
+  auth_url: z.string().url('expected a URL such as http://keystone:5000/v3'),
+  auth_type: z.enum(['password']).default('password'),
+  username: z.string().min(1),
+  password: z.string().min(1),
+  project_name: z.string().min(1),
+  user_domain_name: z.string().default('Default'),
+  project_domain_name: z.string().default('Default'),
+  region_name: z.string().optional(),
+  endpoint_type: z.enum(['public', 'internal', 'admin']).default('public'),
+  default_subnetpool_v4: z.string().default('kuryr'),
+  default_subnetpool_v6: z.string().default('kuryr6'),
+  enable_dhcp: bool.default(false),
+  vif_plugging_is_fatal: bool.default(true),
+  vif_plugging_timeout: seconds.default(60),
+  timeout: seconds.default(30),
+});
+
+export const configSchema = z.object({
+  DEFAULT: defaultSectionSchema.default(defaultSectionSchema.parse({})),
+  neutron: neutronSectionSchema,
+});
+
+export type KuryrConfig = z.infer<typeof configSchema>;
