@@ -24,7 +24,9 @@ const macOrEmpty = z
 
 function isCidrLike(value: string): boolean {
   const [address = '', length, extra] = value.split('/');
-  return extra === undefined && length !== undefined && /^\d{1,3}$/.test(length) && isIP(address) !== 0;
+  const version = isIP(address);
+  if (extra !== undefined || length === undefined || !/^\d{1,3}$/.test(length) || version === 0) return false;
+  return Number(length) <= (version === 4 ? 32 : 128);
 }
 
 const stringMap = z.record(z.string(), z.unknown());
@@ -47,8 +49,16 @@ export const requestPoolSchema = z.object({
   V6: z.boolean().default(false),
 });
 
-/** PoolIDs are opaque to Docker; ours are Neutron subnet pool UUIDs, optionally with a ":<cidr>" suffix. */
-const poolId = z.string().min(1).max(128).regex(/^[0-9A-Za-z:./_-]+$/, 'expected a PoolID returned by RequestPool');
+/**
+ * PoolIDs are opaque to Docker: ours are Neutron subnet pool UUIDs, with a
+ * ":<cidr>" suffix for shared pools. The service layer resolves them; the
+ * schema only keeps out empty, oversized and control-character values.
+ */
+const poolId = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(/^[\x21-\x7e]+$/, 'expected a PoolID returned by RequestPool (printable ASCII, no spaces)');
 
 export const releasePoolSchema = z.object({ PoolID: poolId });
 

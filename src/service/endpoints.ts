@@ -61,7 +61,7 @@ async function claimPort(ctx: ServiceContext, network: NetworkInfo, request: Cre
 async function findPortByAddress(ctx: ServiceContext, network: NetworkInfo, ip: string): Promise<Port | undefined> {
   const cached = ctx.addressPorts.get(addressKey(network.neutronNetworkId, ip));
   if (cached !== undefined) return cached;
-  const ports = await ctx.neutron.ports.list({ network_id: network.neutronNetworkId, fixed_ips: [`ip_address=${ip}`] });
+  const ports = await ctx.neutron.ports.list({ network_id: network.neutronNetworkId, fixed_ips: [{ ip_address: ip }] });
   return ports[0];
 }
 

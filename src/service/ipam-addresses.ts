@@ -164,6 +164,6 @@ async function findAddressPort(ctx: ServiceContext, subnet: Subnet, ip: string):
       return endpoint.port;
     }
   }
-  const ports = await ctx.neutron.ports.list({ fixed_ips: [`subnet_id=${subnet.id}`, `ip_address=${ip}`] });
+  const ports = await ctx.neutron.ports.list({ fixed_ips: [{ subnet_id: subnet.id, ip_address: ip }] });
   return ports[0];
 }

@@ -1,0 +1,89 @@
+/**
+ * `kuryr serve`: wires configuration, the OpenStack clients, the binder and
+ * the protocol server, then listens until SIGTERM or SIGINT. It listens at
+ * once and never waits for Keystone or Neutron: a daemon that is not
+ * listening makes dockerd stall for 15 s per call.
+ */
+import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+import { VethBinder } from '../binding/index.js';
+import { loadConfigFile, type KuryrConfig } from '../config/index.js';
+import { ExecFileRunner } from '../host/index.js';
+import { FetchTransport, KeystoneSession, NeutronClient } from '../neutron/index.js';
+import { createProtocolServer } from '../protocol/index.js';
+import { createDriverService, ServiceContext } from '../service/index.js';
+import { listenOnSocket, listenOnTcp } from './listen.js';
+
+export interface ServeOptions {
+  configFile: string;
+  socket?: string;
+}
+
+const SPEC_FILE = '/usr/lib/docker/plugins/kuryr/kuryr.spec';
+
+export async function serve(options: ServeOptions): Promise<void> {
+  const { config, unknownKeys } = await loadConfigFile(options.configFile);
+  const logger = pino({ level: config.DEFAULT.log_level, base: { service: 'kuryr' } });
+  for (const key of unknownKeys) logger.warn({ key, file: options.configFile }, 'unknown configuration key ignored');
+
+  const context = buildContext(config, logger);
+  const server = createProtocolServer({
+    service: createDriverService(context),
+    logger,
+    scope: config.DEFAULT.capability_scope,
+  });
+  const socketPath = options.socket ?? config.DEFAULT.socket_path;
+  await listenOnSocket(server, socketPath);
+  logger.info({ socketPath, hostName: context.config.hostName }, 'listening');
+
+  const tcpServer = config.DEFAULT.enable_tcp ? createProtocolServer({ service: createDriverService(context), logger, scope: config.DEFAULT.capability_scope }) : undefined;
+  if (tcpServer !== undefined) {
+    await listenOnTcp(tcpServer, config.DEFAULT.kuryr_uri, SPEC_FILE);
+    logger.info({ uri: config.DEFAULT.kuryr_uri, specFile: SPEC_FILE }, 'listening on TCP');
+  }
+
+  await waitForStopSignal();
+  logger.info('stopping');
+  server.close();
+  tcpServer?.close();
+  await rm(socketPath, { force: true });
+}
+
+function buildContext(config: KuryrConfig, logger: Logger): ServiceContext {
+  const neutronConfig = config.neutron;
+  const transport = new FetchTransport();
+  const session = new KeystoneSession({
+    authUrl: neutronConfig.auth_url,
+    user: { name: neutronConfig.username, domain: { name: neutronConfig.user_domain_name } },
+    password: neutronConfig.password,
+    project: { name: neutronConfig.project_name, domain: { name: neutronConfig.project_domain_name } },
+    transport,
+    logger,
+  });
+  const neutron = new NeutronClient({
+    tokens: session,
+    transport,
+    endpoint: { serviceType: 'network', interface: neutronConfig.endpoint_type, region: neutronConfig.region_name },
+    timeoutMs: neutronConfig.timeout * 1000,
+    logger,
+  });
+  const runner = new ExecFileRunner({ logger });
+  const binder = new VethBinder({ runner, bindir: config.DEFAULT.bindir, logger });
+  return new ServiceContext(neutron, binder, {
+    hostName: config.DEFAULT.host ?? hostname(),
+    subnetPoolPrefix: config.DEFAULT.subnetpool_name_prefix,
+    defaultSubnetPoolV4: neutronConfig.default_subnetpool_v4,
+    defaultSubnetPoolV6: neutronConfig.default_subnetpool_v6,
+    enableDhcp: neutronConfig.enable_dhcp,
+    portActiveTimeoutMs: neutronConfig.vif_plugging_is_fatal ? neutronConfig.vif_plugging_timeout * 1000 : 0,
+    portActivePollMs: 500,
+  }, logger);
+}
+
+function waitForStopSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+}
