@@ -1,0 +1,83 @@
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { normalizeMac } from '../host/index.js';
+import type { PortBindingRequest } from './types.js';
+
+export const DEFAULT_BINDIR = '/usr/libexec/kuryr';
+
+export type ScriptAction = 'bind' | 'unbind';
+
+/**
+ * Category of a `binding:vif_type`, which decides how the binder handles it:
+ * - `linuxbridge` (`bridge`): the veth pair is enough, because the linuxbridge agent plugs the tap
+ *   of a `kuryr:container` port into its `brq` bridge itself. An installed `bridge` script still runs.
+ * - `not-bound` (`unbound`, `binding_failed`): no mechanism driver bound the port to this host.
+ * - `scripted`: every other vif_type needs an executable of that name in the bindir.
+ */
+export type VifTypeKind = 'linuxbridge' | 'not-bound' | 'scripted';
+
+export function classifyVifType(vifType: string): VifTypeKind {
+  switch (vifType) {
+    case 'bridge':
+      return 'linuxbridge';
+    case 'unbound':
+    case 'binding_failed':
+      return 'not-bound';
+    default:
+      return 'scripted';
+  }
+}
+
+// A vif_type becomes a file name under the bindir, so it must not contain "/" or be "..".
+const SCRIPT_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Returns the path of the executable named after `vifType` in `bindir`, or undefined when there is none. */
+export async function findBindingScript(
+  bindir: string,
+  vifType: string,
+  isExecutable: (path: string) => Promise<boolean>,
+): Promise<string | undefined> {
+  if (!SCRIPT_NAME.test(vifType)) return undefined;
+  const path = join(bindir, vifType);
+  return (await isExecutable(path)) ? path : undefined;
+}
+
+/** Returns true when `path` is a regular file that this process may execute. */
+export async function isExecutableFile(path: string): Promise<boolean> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) return false;
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the argv of a binding script call, the same for both actions:
+ * `<script> bind|unbind <port id> <host ifname> <endpoint id> <mac> <network id> <project id> <vif_details JSON>`.
+ *
+ * NOTE: kuryr-lib's own scripts are not drop-in compatible. They expect `vif_details` as a Python
+ * repr (its `ovs` script looks for `'ovs_hybrid_plug': True`), and on unbind they expect
+ * `vif_details` fifth and the network id sixth.
+ */
+export function bindingScriptArgv(
+  scriptPath: string,
+  action: ScriptAction,
+  request: PortBindingRequest,
+  hostIfName: string,
+): string[] {
+  return [
+    scriptPath,
+    action,
+    request.portId,
+    hostIfName,
+    request.endpointId,
+    normalizeMac(request.macAddress),
+    request.neutronNetworkId,
+    request.projectId,
+    JSON.stringify(request.vifDetails),
+  ];
+}
