@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs node's test runner on the given tiers: unit (src/**/*.test.ts),
+# host (src/**/*.host.test.ts, root) and e2e (test/**/*.test.ts, the lab).
+# Node 20's --test takes no glob patterns, so the file list is built here.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+files=()
+for tier in "$@"; do
+  case "$tier" in
+    unit) mapfile -t -O "${#files[@]}" files < <(find src -name '*.test.ts' ! -name '*.host.test.ts' | sort) ;;
+    host) mapfile -t -O "${#files[@]}" files < <(find src -name '*.host.test.ts' | sort) ;;
+    e2e)
+      # The lab smoke test first: it proves the lab before kuryr is tested on it.
+      mapfile -t -O "${#files[@]}" files < <(find test/lab -name '*.test.ts' 2>/dev/null | sort)
+      mapfile -t -O "${#files[@]}" files < <(find test/e2e -name '*.test.ts' 2>/dev/null | sort)
+      ;;
+    *) echo "unknown test tier \"$tier\": use unit, host or e2e" >&2; exit 2 ;;
+  esac
+done
+if ((${#files[@]} == 0)); then
+  echo "no test files found for tiers: $*" >&2
+  exit 1
+fi
+exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one test command: checks and builds the code, brings the lab up (with
+# the kuryr daemon), runs every test tier against it, and stops the lab even
+# when a test fails. Needs root on Debian 12; the first run installs the
+# lab's packages.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [[ $EUID -ne 0 ]]; then
+  echo "the test command needs root: it runs OpenStack and dockerd in a network namespace" >&2
+  exit 1
+fi
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "lint and type check"
+npx eslint src test
+npx tsc -p tsconfig.json --noEmit
+
+step "build"
+npm run --silent build
+
+stop_lab() {
+  local rc=$?
+  step "stop the lab"
+  bash lab/down.sh || echo "lab/down.sh failed" >&2
+  exit "$rc"
+}
+trap stop_lab EXIT
+
+step "start the lab"
+bash lab/up.sh
+
+step "tests: unit, host and end to end"
+bash scripts/run-tests.sh unit host e2e
