@@ -3,7 +3,7 @@
  * network tagged with the Docker network id, with one subnet per Docker pool.
  */
 import { KuryrError, isHttpStatus } from '../errors.js';
-import type { Network, Subnet } from '../neutron/index.js';
+import type { Network, Subnet, SubnetCreate } from '../neutron/index.js';
 import type { CreateNetwork, DeleteNetwork, IpamDatum } from '../protocol/index.js';
 import { allocationPools, parseCidr, type IpVersion } from './cidr.js';
 import type { NetworkInfo, PoolInfo, ServiceContext } from './context.js';
@@ -53,10 +53,10 @@ async function createSubnets(ctx: ServiceContext, network: Network, request: Cre
   return ctx.neutron.subnets.createBulk(bodies);
 }
 
-function subnetBody(ctx: ServiceContext, neutronNetworkId: string, version: IpVersion, datum: IpamDatum, pool: PoolInfo | undefined): Record<string, unknown> {
+function subnetBody(ctx: ServiceContext, neutronNetworkId: string, version: IpVersion, datum: IpamDatum, pool: PoolInfo | undefined): SubnetCreate {
   const cidr = parseCidr(datum.Pool);
   const gateway = datum.Gateway === '' ? undefined : datum.Gateway.split('/')[0];
-  const body: Record<string, unknown> = {
+  const body: SubnetCreate = {
     network_id: neutronNetworkId,
     name: subnetName(datum.Pool),
     ip_version: version,
