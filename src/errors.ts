@@ -43,7 +43,7 @@ export class OpenStackHttpError extends KuryrError {
     serverMessage: string;
     faultType?: string;
     code?: ErrorCode;
-    /** What the caller was doing, for example `delete subnet pool "4f1c…"`. When given, it leads the message. */
+    /** Description of the failed operation, for example `delete subnet pool "4f1c…"`. When given, it leads the message. */
     operation?: string;
   }) {
     const code = args.code ?? httpStatusToCode(args.status);
