@@ -46,7 +46,8 @@ export const neutronSectionSchema = z.object({
   enable_dhcp: bool.default(false),
   vif_plugging_is_fatal: bool.default(true),
   vif_plugging_timeout: seconds.default(60),
-  timeout: seconds.default(30),
+  /** kuryr-ts: timeout of one Neutron or Keystone request, in seconds. */
+  timeout: seconds.default(10),
 });
 
 export const configSchema = z.object({

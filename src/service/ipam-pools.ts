@@ -5,7 +5,7 @@
  * Without --subnet, kuryr carves a free subnet of the default pool's default
  * prefix length, so many networks share one default pool.
  */
-import { KuryrError } from '../errors.js';
+import { KuryrError, OpenStackHttpError } from '../errors.js';
 import type { SubnetPool } from '../neutron/index.js';
 import type { ReleasePool, RequestPool } from '../protocol/index.js';
 import { containsCidr, findFreeSubnet, formatCidr, parseCidr, type Cidr } from './cidr.js';
@@ -136,7 +136,9 @@ export async function deleteOwnedPool(ctx: ServiceContext, subnetPoolId: string)
   try {
     await ctx.neutron.subnetpools.delete(subnetPoolId, { ignoreNotFound: true });
   } catch (error) {
-    if (error instanceof KuryrError && error.code === 'CONFLICT') {
+    // Neutron refuses to delete a pool with allocations: 400 SubnetPoolDeleteError
+    // in Zed, 409 SubnetPoolInUse in other releases.
+    if (error instanceof OpenStackHttpError && (error.faultType === 'SubnetPoolDeleteError' || error.status === 409)) {
       ctx.logger.info({ subnetPoolId }, 'subnet pool still has allocations; it is deleted with its last network');
       return;
     }
