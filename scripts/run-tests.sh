@@ -22,4 +22,17 @@ if ((${#files[@]} == 0)); then
   echo "no test files found for tiers: $*" >&2
   exit 1
 fi
-exec node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# The spec report goes to the terminal; a TAP copy gives the totals for the
+# closing "N passed, N failed" line that CI reads.
+tap_file="$(mktemp)"
+trap 'rm -f "$tap_file"' EXIT
+rc=0
+node --import tsx --test --test-concurrency=1 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap_file" \
+  "${files[@]}" || rc=$?
+passed="$(awk '/^# pass /{print $3}' "$tap_file" | tail -n 1)"
+failed="$(awk '/^# fail /{print $3}' "$tap_file" | tail -n 1)"
+echo
+echo "${passed:-0} passed, ${failed:-0} failed"
+exit "$rc"
