@@ -57,6 +57,8 @@ export async function listenOnTcp(server: Server, uri: string, specPath: string)
       resolve();
     });
   });
+  const address = server.address();
+  const boundPort = address !== null && typeof address === 'object' ? address.port : port;
   await mkdir(dirname(specPath), { recursive: true });
-  await writeFile(specPath, `${url.protocol}//${url.hostname}:${port}\n`);
+  await writeFile(specPath, `${url.protocol}//${url.hostname}:${boundPort}\n`);
 }
