@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Stop the Kuryr lab started by lab/up.sh and delete its namespaces.
+#
+# Usage: lab/down.sh [--purge]
+#   --purge  also delete /var/lib/kuryr-lab and /run/kuryr-lab (databases,
+#            Docker images, logs); the next lab/up.sh starts from scratch.
+#
+# Only processes named by our pid files (checked against /proc/PID/cmdline)
+# and processes inside lab-os or lab-os-* are signalled.
+set -euo pipefail
+
+# shellcheck source=lab/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DOWN_START=$(now)
+PURGE=0
+
+parse_arguments() {
+  while (($# > 0)); do
+    case $1 in
+      --purge) PURGE=1 ;;
+      -h | --help)
+        sed -n '2,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+        exit 0
+        ;;
+      *) die "unknown argument: $1 (usage: lab/down.sh [--purge])" ;;
+    esac
+    shift
+  done
+}
+
+stop_kuryr() {
+  [[ -f $LAB_DIR/kuryr.sh ]] || return 0
+  bash "$LAB_DIR/kuryr.sh" stop || log "WARNING: lab/kuryr.sh stop failed; continuing"
+}
+
+# dockerd stops its containers first (10 s each by default), hence 45 s.
+stop_daemons() {
+  local name
+  stop_daemon dockerd 45
+  stop_daemon relay 5
+  # Nothing depends on these three at shutdown, so they stop side by side.
+  for name in agent neutron-server keystone; do
+    stop_daemon "$name" 20 &
+  done
+  wait
+  stop_daemon rabbitmq 30 &
+  stop_daemon mariadb 30 &
+  wait
+}
+
+# Print the pids in NAMESPACE, but only those still in it when asked again:
+# a pid read a moment ago may belong to a new process by now.
+namespace_pids() {
+  local namespace=$1 pid inode
+  inode=$(stat -L -c %i "/run/netns/$namespace" 2>/dev/null) || return 0
+  for pid in $(ip netns pids "$namespace" 2>/dev/null); do
+    if [[ $(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) == "$inode" ]]; then
+      printf '%s\n' "$pid"
+    fi
+  done
+}
+
+# End the leftovers inside NAMESPACE: epmd and RabbitMQ helpers, neutron
+# workers that outlive their parent, privsep helpers, test pings. Every
+# process in a lab namespace was started by the lab.
+sweep_namespace() {
+  local namespace=$1 pids deadline
+  mapfile -t pids < <(namespace_pids "$namespace")
+  ((${#pids[@]} > 0)) || return 0
+  log "sending SIGTERM to ${#pids[@]} leftover processes in $namespace: ${pids[*]}"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  deadline=$((SECONDS + 10))
+  while (($(namespace_pids "$namespace" | wc -l) > 0)); do
+    if ((SECONDS >= deadline)); then
+      mapfile -t pids < <(namespace_pids "$namespace")
+      log "sending SIGKILL to processes still in $namespace: ${pids[*]}"
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+}
+
+delete_namespaces() {
+  local namespace
+  for namespace in $(lab_namespaces); do
+    sweep_namespace "$namespace"
+    ip netns del "$namespace"
+    log "deleted namespace $namespace"
+  done
+}
+
+# dockerd's overlay mounts live in its private mount namespace and vanish
+# with it. A mount seen here would make rm -rf descend into foreign data.
+purge_state() {
+  local mounts
+  mounts=$(findmnt -rn -o TARGET | grep -E "^($LAB_STATE|$LAB_RUN)(/|$)" || true)
+  [[ -z $mounts ]] || die "not purging: still mounted: $mounts"
+  rm -rf "$LAB_STATE" "$LAB_RUN"
+  log "deleted $LAB_STATE and $LAB_RUN"
+}
+
+main() {
+  parse_arguments "$@"
+  acquire_lab_lock
+  stop_kuryr
+  stop_daemons
+  delete_namespaces
+  rm -f "$LAB_RUN/relay.skipped"
+  if ((PURGE == 1)); then
+    purge_state
+  fi
+  log "lab is down after $(elapsed_since "$DOWN_START")s"
+}
+
+main "$@"

@@ -1,0 +1,846 @@
+#!/usr/bin/env bash
+# Bring up the Kuryr lab: MariaDB, RabbitMQ, Keystone, neutron-server, the
+# linuxbridge agent and dockerd, all inside the network namespace lab-os,
+# plus a relay that exposes Keystone and Neutron on the host's 127.0.0.1.
+# Idempotent: running daemons are kept, missing ones are (re)started.
+set -euo pipefail
+
+# shellcheck source=lab/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+LAB_PACKAGES=(
+  keystone neutron-server neutron-linuxbridge-agent mariadb-server
+  rabbitmq-server ebtables ipset conntrack bridge-utils iptables iproute2
+  iputils-ping curl jq docker.io busybox-static
+)
+POLICY_RC=/usr/sbin/policy-rc.d
+POLICY_RC_BACKUP=/usr/sbin/policy-rc.d.kuryr-lab-saved
+UP_START=$(now)
+
+# ---------------------------------------------------------------- packages
+
+missing_packages() {
+  local pkg status
+  for pkg in "${LAB_PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+    [[ $status == installed ]] || printf '%s\n' "$pkg"
+  done
+}
+
+policy_rc_denies() {
+  [[ -x $POLICY_RC ]] || return 1
+  local rc=0
+  "$POLICY_RC" docker start >/dev/null 2>&1 || rc=$?
+  ((rc == 101))
+}
+
+# Package postinst scripts call invoke-rc.d, which would start dockerd (and
+# MariaDB, RabbitMQ) in the host namespace unless policy-rc.d exits 101.
+ensure_policy_rc_denies() {
+  policy_rc_denies && return 0
+  if [[ -e $POLICY_RC ]]; then
+    mv "$POLICY_RC" "$POLICY_RC_BACKUP"
+  fi
+  printf '#!/bin/sh\n# Temporary, written by kuryr-ts lab/up.sh during apt-get.\nexit 101\n' >"$POLICY_RC"
+  chmod 755 "$POLICY_RC"
+  POLICY_RC_CREATED=1
+  trap restore_policy_rc EXIT
+  log "created a temporary $POLICY_RC that denies service starts"
+}
+
+restore_policy_rc() {
+  [[ ${POLICY_RC_CREATED:-0} == 1 ]] || return 0
+  rm -f "$POLICY_RC"
+  if [[ -e $POLICY_RC_BACKUP ]]; then
+    mv "$POLICY_RC_BACKUP" "$POLICY_RC"
+  fi
+  POLICY_RC_CREATED=0
+  trap - EXIT
+}
+
+packages_without_candidate() {
+  local pkg policy
+  for pkg in "$@"; do
+    # Captured first: grep -q closing the pipe early would make apt-cache
+    # fail with SIGPIPE, and pipefail would report that as "no candidate".
+    policy=$(apt-cache policy "$pkg" 2>/dev/null || true)
+    if ! grep -q 'Candidate: [^(]' <<<"$policy"; then
+      printf '%s\n' "$pkg"
+    fi
+  done
+}
+
+apt_update() {
+  log "running apt-get update"
+  # An unreachable third-party source makes apt-get update exit non-zero
+  # even when the Debian lists were refreshed, so this only warns. The
+  # install that follows fails loudly if a package is really missing.
+  apt-get update -o DPkg::Lock::Timeout=600 || log "apt-get update reported errors; continuing"
+}
+
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+    -o DPkg::Lock::Timeout=600 "$@"
+}
+
+# The docker.io postinst must not have started a dockerd in the host
+# namespace, where it would add docker0 and iptables rules to the host.
+check_no_host_dockerd() {
+  local pid net_inode host_net_inode lab_net_inode=""
+  host_net_inode=$(stat -L -c %i /proc/self/ns/net)
+  if netns_exists "$LAB_NS"; then
+    lab_net_inode=$(stat -L -c %i "/run/netns/$LAB_NS")
+  fi
+  for pid in $(pgrep -x dockerd || true); do
+    net_inode=$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) || continue
+    if [[ $net_inode == "$host_net_inode" ]]; then
+      die "a dockerd (pid $pid) runs in the host network namespace; stop it before using the lab"
+    elif [[ $net_inode != "$lab_net_inode" ]]; then
+      log "note: a dockerd (pid $pid) runs in another network namespace; the lab leaves it alone"
+    fi
+  done
+}
+
+install_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]} == 0)); then
+    log "all ${#LAB_PACKAGES[@]} packages already installed"
+    check_no_host_dockerd
+    return 0
+  fi
+  log "installing ${#missing[@]} missing packages: ${missing[*]}"
+  ensure_policy_rc_denies
+  if [[ -n $(packages_without_candidate "${missing[@]}") ]]; then
+    apt_update
+  fi
+  if ! apt_install "${missing[@]}"; then
+    # Stale package lists point at .deb versions the mirror no longer has.
+    log "apt-get install failed; refreshing the package lists and retrying once"
+    apt_update
+    apt_install "${missing[@]}"
+  fi
+  restore_policy_rc
+  check_no_host_dockerd
+}
+
+# ---------------------------------------------------------------- timing
+
+STEP_REPORT=()
+
+# Run FUNCTION as a named step and record its wall time.
+step() {
+  local name=$1 started
+  shift
+  started=$(now)
+  log "step $name"
+  "$@"
+  STEP_REPORT+=("$(printf '  %-20s %6ss' "$name" "$(elapsed_since "$started")")")
+}
+
+print_timings() {
+  printf 'lab up: step timings\n'
+  printf '%s\n' "${STEP_REPORT[@]}"
+  printf '  %-20s %6ss\n' total "$(elapsed_since "$UP_START")"
+}
+
+# ---------------------------------------------------------------- namespace
+
+# Create a veth pair that exists only inside lab-os.
+ensure_ns_veth() {
+  local near=$1 far=$2
+  if ! ip -n "$LAB_NS" link show "$near" >/dev/null 2>&1; then
+    ip -n "$LAB_NS" link add "$near" type veth peer name "$far"
+  fi
+  ip -n "$LAB_NS" link set "$near" up
+  ip -n "$LAB_NS" link set "$far" up
+}
+
+# The agent needs an interface with a MAC address to derive its unique id
+# (with only lo it exits "Unable to obtain MAC address"), a VXLAN local_ip
+# and a physnet1 interface. Both veth pairs live only inside lab-os.
+setup_namespace() {
+  netns_exists "$LAB_NS" || ip netns add "$LAB_NS"
+  ip -n "$LAB_NS" link set lo up
+  ensure_ns_veth kuryr-lab-ul0 kuryr-lab-ul1
+  ip -n "$LAB_NS" addr replace "$LAB_UNDERLAY_IP/24" dev kuryr-lab-ul0
+  ensure_ns_veth kuryr-lab-phy0 kuryr-lab-phy1
+}
+
+# ---------------------------------------------------------------- config files
+
+mysql_url() {
+  printf 'mysql+pymysql://kuryr-lab:kuryr-lab@localhost/%s?unix_socket=%s&charset=utf8mb4' \
+    "$1" "$LAB_MYSQL_SOCKET"
+}
+
+write_keystone_config() {
+  mkdir -p "$LAB_ETC/keystone" "$LAB_STATE/keystone"
+  cat >"$LAB_ETC/keystone/keystone.conf" <<EOF
+[DEFAULT]
+log_file = $LAB_LOG/keystone.log
+
+[database]
+connection = $(mysql_url keystone)
+
+[token]
+provider = fernet
+
+[fernet_tokens]
+key_repository = $LAB_STATE/keystone/fernet-keys
+
+[fernet_receipts]
+key_repository = $LAB_STATE/keystone/fernet-keys
+
+[credential]
+key_repository = $LAB_STATE/keystone/credential-keys
+EOF
+  # keystone-wsgi-public takes no --config-file option; it reads
+  # OS_KEYSTONE_CONFIG_FILES from the environment, which env= sets.
+  cat >"$LAB_ETC/keystone/uwsgi.ini" <<EOF
+[uwsgi]
+plugins = python3
+http-socket = 127.0.0.1:5000
+wsgi-file = /usr/bin/keystone-wsgi-public
+env = OS_KEYSTONE_CONFIG_FILES=$LAB_ETC/keystone/keystone.conf
+master = true
+processes = 1
+threads = 4
+# Without die-on-term, uWSGI treats SIGTERM as a reload.
+die-on-term = true
+buffer-size = 65535
+EOF
+}
+
+write_neutron_config() {
+  mkdir -p "$LAB_ETC/neutron" "$LAB_STATE/neutron/lock"
+  cat >"$LAB_ETC/neutron/neutron.conf" <<EOF
+[DEFAULT]
+core_plugin = ml2
+service_plugins = router,qos,trunk
+auth_strategy = keystone
+api_paste_config = /etc/neutron/api-paste.ini
+bind_host = 127.0.0.1
+bind_port = 9696
+api_workers = 1
+rpc_workers = 1
+rpc_state_report_workers = 0
+# With the default of 60 s, a SIGTERM took about 20 s to finish.
+graceful_shutdown_timeout = 5
+notify_nova_on_port_status_changes = false
+notify_nova_on_port_data_changes = false
+transport_url = rabbit://guest:guest@127.0.0.1:5672/
+host = $LAB_HOSTNAME
+state_path = $LAB_STATE/neutron
+
+[database]
+connection = $(mysql_url neutron)
+
+[keystone_authtoken]
+www_authenticate_uri = http://127.0.0.1:5000
+auth_url = http://127.0.0.1:5000
+auth_type = password
+username = neutron
+password = neutronpass
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+region_name = RegionOne
+
+[oslo_concurrency]
+lock_path = $LAB_STATE/neutron/lock
+
+[experimental]
+# Neutron Zed marks linuxbridge experimental and refuses to start without this.
+linuxbridge = true
+EOF
+  cat >"$LAB_ETC/neutron/ml2_conf.ini" <<EOF
+[ml2]
+type_drivers = local,flat,vxlan
+tenant_network_types = vxlan
+mechanism_drivers = linuxbridge,l2population
+extension_drivers = port_security,qos
+
+[ml2_type_flat]
+flat_networks = physnet1
+
+[ml2_type_vxlan]
+vni_ranges = 1001:2000
+
+[securitygroup]
+enable_ipset = true
+EOF
+  # The agent's qos extension stays off by default: this kernel lacks
+  # act_police, so an egress bandwidth rule makes the agent loop on the port.
+  local agent_extensions=""
+  if [[ ${LAB_AGENT_QOS:-0} == 1 ]]; then
+    agent_extensions=qos
+  fi
+  cat >"$LAB_ETC/neutron/linuxbridge_agent.ini" <<EOF
+[linux_bridge]
+physical_interface_mappings = physnet1:kuryr-lab-phy0
+
+[vxlan]
+enable_vxlan = true
+local_ip = $LAB_UNDERLAY_IP
+l2_population = true
+
+[securitygroup]
+enable_security_group = true
+firewall_driver = iptables
+
+[agent]
+polling_interval = 2
+extensions = $agent_extensions
+# We run as root, so no sudo or rootwrap is needed. The env PATH puts the
+# ebtables shim first for the agent's commands and its privsep daemon.
+root_helper = env PATH=$LAB_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+EOF
+}
+
+write_rabbitmq_config() {
+  mkdir -p "$LAB_ETC/rabbitmq" "$LAB_STATE/rabbitmq/home" "$LAB_STATE/rabbitmq/mnesia" \
+    "$LAB_LOG/rabbitmq"
+  printf '[].\n' >"$LAB_ETC/rabbitmq/enabled_plugins"
+  # An empty env file of our own keeps /etc/rabbitmq/rabbitmq-env.conf out.
+  : >"$LAB_ETC/rabbitmq/rabbitmq-env.conf"
+  cat >"$LAB_ETC/rabbitmq/env.sh" <<EOF
+# Sourced before rabbitmq-server. HOME contains the Erlang cookie.
+export HOME=$LAB_STATE/rabbitmq/home
+export RABBITMQ_CONF_ENV_FILE=$LAB_ETC/rabbitmq/rabbitmq-env.conf
+export RABBITMQ_CONFIG_FILE=$LAB_ETC/rabbitmq/rabbitmq
+export RABBITMQ_ADVANCED_CONFIG_FILE=$LAB_ETC/rabbitmq/advanced.config
+export RABBITMQ_ENABLED_PLUGINS_FILE=$LAB_ETC/rabbitmq/enabled_plugins
+export RABBITMQ_NODENAME=rabbit@localhost
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+export RABBITMQ_NODE_PORT=5672
+export RABBITMQ_DIST_PORT=25672
+export RABBITMQ_MNESIA_BASE=$LAB_STATE/rabbitmq/mnesia
+export RABBITMQ_LOG_BASE=$LAB_LOG/rabbitmq
+export RABBITMQ_PID_FILE=$LAB_RUN/rabbitmq.pid
+export ERL_EPMD_ADDRESS=127.0.0.1
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+# One scheduler and no busy-waiting: the lab's broker is nearly idle.
+export RABBITMQ_SERVER_ERL_ARGS="+S 1:1 +sbwt none +sbwtdcpu none +sbwtdio none"
+# Makes the rabbitmq-server shell script exec the Erlang VM instead of
+# keeping a shell parent, so our pid file names beam.smp itself and
+# SIGTERM reaches the VM, which then shuts the broker down cleanly.
+export RUNNING_UNDER_SYSTEMD=true
+EOF
+}
+
+# ebtables-nft 1.8.9 cannot delete a rule with --among-src/--among-dst by
+# its spec ("RULE_DELETE failed (Invalid argument)"), and the agent deletes
+# such a MAC anti-spoofing rule on every port update. Without this shim the
+# agent loops on the port and stops applying security group changes to it.
+write_ebtables_shim() {
+  mkdir -p "$LAB_BIN"
+  cat >"$LAB_BIN/ebtables" <<'EOF'
+#!/bin/bash
+# Written by kuryr-ts lab/up.sh. Rewrites "-D CHAIN <spec with --among-*>"
+# into "-D CHAIN <rule number>" because ebtables-nft 1.8.9 cannot delete
+# such a rule by its spec. Every other call passes through unchanged.
+set -euo pipefail
+real=/usr/sbin/ebtables
+args=("$@")
+options=()
+i=0
+while ((i < ${#args[@]})); do
+  case ${args[i]} in
+    -t) options+=(-t "${args[i + 1]}"); i=$((i + 2)) ;;
+    --concurrent) options+=(--concurrent); i=$((i + 1)) ;;
+    *) break ;;
+  esac
+done
+command=("${args[@]:i}")
+if ((${#command[@]} > 2)) && [[ ${command[0]} == -D && " ${command[*]:2} " == *" --among-"* ]]; then
+  chain=${command[1]}
+  wanted=$(printf '%s ' "${command[@]:2}" | tr -s ' ' | sed 's/ $//')
+  # --Ln prints each rule as "NUMBER SPEC", the spec exactly as -L does.
+  while read -r number spec; do
+    spec=$(printf '%s' "$spec" | tr -s ' ' | sed 's/ $//')
+    if [[ $spec == "$wanted" ]]; then
+      exec "$real" "${options[@]}" -D "$chain" "${number%.}"
+    fi
+  done < <("$real" "${options[@]}" -L "$chain" --Ln 2>/dev/null | grep -E '^[0-9]+\.? ')
+fi
+exec "$real" "$@"
+EOF
+  chmod 755 "$LAB_BIN/ebtables"
+}
+
+# `ip netns exec` remounts /sys in a private mount namespace, which hides the
+# cgroup hierarchies, and dockerd then fails with "Devices cgroup isn't
+# mounted". The wrapper mounts them again from a copy of the host's layout.
+write_dockerd_wrapper() {
+  mkdir -p "$LAB_BIN" "$LAB_RUN"
+  awk '$2 ~ "^/sys/fs/cgroup(/|$)" { print $3, $4, $1, $2 }' /proc/self/mounts \
+    >"$LAB_RUN/cgroup-mounts"
+  cat >"$LAB_BIN/lab-dockerd" <<EOF
+#!/bin/bash
+# Written by kuryr-ts lab/up.sh. Re-mounts the host's cgroup layout inside
+# the mount namespace of \`ip netns exec\`, then becomes dockerd.
+set -euo pipefail
+while read -r fstype options source target; do
+  mkdir -p "\$target"
+  mount -t "\$fstype" -o "\$options" "\$source" "\$target"
+done <$LAB_RUN/cgroup-mounts
+exec /usr/sbin/dockerd "\$@"
+EOF
+  chmod 755 "$LAB_BIN/lab-dockerd"
+}
+
+write_kuryr_config() {
+  mkdir -p "$LAB_ETC/kuryr"
+  cat >"$LAB_ETC/kuryr/kuryr.conf" <<EOF
+[DEFAULT]
+bindir = /usr/libexec/kuryr
+
+[neutron]
+auth_url = http://127.0.0.1:5000/v3
+auth_type = password
+username = kuryr
+password = kuryrpass
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+region_name = RegionOne
+endpoint_type = public
+EOF
+}
+
+write_env_file() {
+  cat >"$LAB_STATE/env.sh" <<EOF
+# Source this file to use the lab's dockerd, and its OpenStack APIs as admin.
+export DOCKER_HOST=$LAB_DOCKER_HOST
+export OS_AUTH_URL=http://127.0.0.1:5000/v3
+export OS_USERNAME=admin
+export OS_PASSWORD=$LAB_ADMIN_PASSWORD
+export OS_PROJECT_NAME=admin
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_REGION_NAME=RegionOne
+export OS_IDENTITY_API_VERSION=3
+EOF
+}
+
+write_configs() {
+  mkdir -p "$LAB_STATE" "$LAB_RUN" "$LAB_PIDS" "$LAB_LOG" "$LAB_ETC"
+  write_keystone_config
+  write_neutron_config
+  write_rabbitmq_config
+  write_ebtables_shim
+  write_dockerd_wrapper
+  write_kuryr_config
+  write_env_file
+}
+
+# ---------------------------------------------------------------- base daemons
+
+start_mariadb() {
+  mkdir -p "$LAB_STATE/mysql" "$(dirname "$LAB_MYSQL_SOCKET")"
+  if [[ ! -d $LAB_STATE/mysql/mysql ]]; then
+    log "initialising the MariaDB datadir"
+    mariadb-install-db --no-defaults --datadir="$LAB_STATE/mysql" --user=root \
+      >>"$LAB_LOG/mariadb-install.log" 2>&1
+  fi
+  start_in_ns mariadb /usr/sbin/mariadbd --no-defaults --user=root \
+    --datadir="$LAB_STATE/mysql" --socket="$LAB_MYSQL_SOCKET" \
+    --pid-file="$LAB_STATE/run/mysqld/mariadbd.pid" \
+    --bind-address=127.0.0.1 --port=3306 --skip-name-resolve \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+    --innodb-buffer-pool-size=64M --performance-schema=OFF \
+    --log-error="$LAB_LOG/mariadb.log"
+}
+
+start_rabbitmq() {
+  start_in_ns rabbitmq /bin/bash -c \
+    "source '$LAB_ETC/rabbitmq/env.sh' && exec /usr/lib/rabbitmq/bin/rabbitmq-server"
+}
+
+# A dockerd that was killed can leave its containerd running, and pid files
+# whose numbers a new process may reuse. Everything in lab-os is ours.
+clear_stale_docker_state() {
+  local pid comm
+  for pid in $(ip netns pids "$LAB_NS" 2>/dev/null); do
+    comm=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+    if [[ $comm == containerd || $comm == containerd-shim* ]]; then
+      log "stopping leftover $comm (pid $pid) of a dead dockerd"
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  rm -f "$LAB_RUN/dockerd.pid" "$LAB_RUN/docker-exec/containerd/containerd.pid"
+}
+
+start_dockerd() {
+  if ! daemon_alive dockerd; then
+    clear_stale_docker_state
+  fi
+  mkdir -p "$LAB_STATE/docker" "$LAB_RUN/docker-exec"
+  start_in_ns dockerd "$LAB_BIN/lab-dockerd" \
+    --data-root "$LAB_STATE/docker" --exec-root "$LAB_RUN/docker-exec" \
+    --pidfile "$LAB_RUN/dockerd.pid" -H "$LAB_DOCKER_HOST" \
+    --iptables=false --ip6tables=false --dns 127.0.0.1
+}
+
+host_port_in_use() {
+  [[ -n $(ss -Hltn "sport = :$1" 2>/dev/null) ]]
+}
+
+# The relay must bind in the host namespace and enters lab-os by itself, so
+# it is not started through start_in_ns.
+start_relay() {
+  local port ports=()
+  if daemon_alive relay; then
+    log "relay already running (pid $(daemon_pid relay))"
+    return 0
+  fi
+  rm -f "$LAB_RUN/relay.skipped"
+  for port in 5000 9696; do
+    if host_port_in_use "$port"; then
+      log "WARNING: host port 127.0.0.1:$port is already in use; the relay skips it"
+      printf '%s\n' "$port" >>"$LAB_RUN/relay.skipped"
+    else
+      ports+=("$port")
+    fi
+  done
+  if ((${#ports[@]} == 0)); then
+    log "WARNING: no relay port is free; the APIs are reachable only inside $LAB_NS"
+    return 0
+  fi
+  setsid /usr/bin/python3 "$LAB_DIR/relay.py" --netns "$LAB_NS" "${ports[@]}" \
+    </dev/null >>"$LAB_LOG/relay.out" 2>&1 9>&- &
+  printf '%s\n' "$!" >"$(pid_file relay)"
+  log "relay started (pid $!) for ports ${ports[*]}"
+}
+
+start_base_daemons() {
+  start_mariadb
+  start_rabbitmq
+  start_dockerd
+  start_relay
+}
+
+# ---------------------------------------------------------------- databases
+
+mariadb_responds() {
+  mariadb --no-defaults -S "$LAB_MYSQL_SOCKET" -u root -e 'SELECT 1'
+}
+
+create_databases() {
+  wait_until "MariaDB" 60 mariadb_responds || die "MariaDB did not respond within 60 s; see $LAB_LOG/mariadb.log"
+  mariadb --no-defaults -S "$LAB_MYSQL_SOCKET" -u root <<'EOF'
+CREATE DATABASE IF NOT EXISTS keystone CHARACTER SET utf8mb4;
+CREATE DATABASE IF NOT EXISTS neutron CHARACTER SET utf8mb4;
+CREATE USER IF NOT EXISTS 'kuryr-lab'@'localhost' IDENTIFIED BY 'kuryr-lab';
+GRANT ALL PRIVILEGES ON keystone.* TO 'kuryr-lab'@'localhost';
+GRANT ALL PRIVILEGES ON neutron.* TO 'kuryr-lab'@'localhost';
+EOF
+}
+
+package_version() {
+  dpkg-query -W -f='${Version}' "$1"
+}
+
+# A stamp stores the package version that the last successful migration ran
+# with, so warm starts skip the slow Python runs until a package upgrade.
+stamp_current() {
+  [[ -r $LAB_STATE/stamps/$1 && $(<"$LAB_STATE/stamps/$1") == "$2" ]]
+}
+
+write_stamp() {
+  mkdir -p "$LAB_STATE/stamps"
+  printf '%s' "$2" >"$LAB_STATE/stamps/$1"
+}
+
+# Every keystone-manage run ends with an "Exception ignored ... getcurrent"
+# message from eventlet at exit, but the exit code is still 0.
+keystone_manage() {
+  in_ns /usr/bin/keystone-manage --config-file "$LAB_ETC/keystone/keystone.conf" "$@"
+}
+
+bootstrap_keystone() {
+  local version sync_pid
+  version=$(package_version keystone)
+  if stamp_current keystone-db "$version"; then
+    log "keystone database already bootstrapped"
+    return 0
+  fi
+  keystone_manage db_sync &
+  sync_pid=$!
+  keystone_manage fernet_setup --keystone-user root --keystone-group root
+  keystone_manage credential_setup --keystone-user root --keystone-group root
+  wait "$sync_pid"
+  keystone_manage bootstrap --bootstrap-password "$LAB_ADMIN_PASSWORD" \
+    --bootstrap-username admin --bootstrap-project-name admin \
+    --bootstrap-role-name admin --bootstrap-region-id RegionOne \
+    --bootstrap-admin-url http://127.0.0.1:5000/v3 \
+    --bootstrap-public-url http://127.0.0.1:5000/v3 \
+    --bootstrap-internal-url http://127.0.0.1:5000/v3
+  write_stamp keystone-db "$version"
+}
+
+migrate_neutron() {
+  local version
+  version=$(package_version neutron-common)
+  if stamp_current neutron-db "$version"; then
+    log "neutron database already migrated"
+    return 0
+  fi
+  in_ns /usr/bin/neutron-db-manage --config-file "$LAB_ETC/neutron/neutron.conf" \
+    --config-file "$LAB_ETC/neutron/ml2_conf.ini" upgrade heads
+  write_stamp neutron-db "$version"
+}
+
+# Keystone's and Neutron's migrations are independent Python runs of several
+# seconds each, so they run side by side.
+run_migrations() {
+  local keystone_pid neutron_pid failed=0
+  bootstrap_keystone >>"$LAB_LOG/keystone-bootstrap.log" 2>&1 &
+  keystone_pid=$!
+  migrate_neutron >>"$LAB_LOG/neutron-db-manage.log" 2>&1 &
+  neutron_pid=$!
+  if ! wait "$keystone_pid"; then
+    log "keystone bootstrap failed; see $LAB_LOG/keystone-bootstrap.log"
+    failed=1
+  fi
+  if ! wait "$neutron_pid"; then
+    log "neutron-db-manage failed; see $LAB_LOG/neutron-db-manage.log"
+    failed=1
+  fi
+  ((failed == 0)) || exit 1
+}
+
+# ---------------------------------------------------------------- OpenStack daemons
+
+start_openstack_daemons() {
+  start_in_ns keystone /usr/bin/uwsgi --ini "$LAB_ETC/keystone/uwsgi.ini"
+  start_in_ns neutron-server /usr/bin/neutron-server \
+    --config-file "$LAB_ETC/neutron/neutron.conf" \
+    --config-file "$LAB_ETC/neutron/ml2_conf.ini" \
+    --log-file "$LAB_LOG/neutron-server.log"
+  wait_until "RabbitMQ port 5672" 90 tcp_port_open_in_ns 5672 ||
+    die "RabbitMQ did not open port 5672 within 90 s; see $LAB_LOG/rabbitmq.out and $LAB_LOG/rabbitmq/"
+  if ! daemon_alive agent; then
+    AGENT_START_UTC=$(date -u '+%F %T')
+  fi
+  start_in_ns agent /usr/bin/neutron-linuxbridge-agent \
+    --config-file "$LAB_ETC/neutron/neutron.conf" \
+    --config-file "$LAB_ETC/neutron/linuxbridge_agent.ini" \
+    --log-file "$LAB_LOG/linuxbridge-agent.log"
+}
+
+# ---------------------------------------------------------------- Keystone resources
+
+KS_TOKEN=""
+
+keystone_responds() {
+  in_ns curl -fsS -o /dev/null http://127.0.0.1:5000/v3
+}
+
+ks_request() {
+  local method=$1 path=$2
+  shift 2
+  in_ns curl -fsS -X "$method" -H "X-Auth-Token: $KS_TOKEN" \
+    -H 'Content-Type: application/json' "http://127.0.0.1:5000/v3$path" "$@"
+}
+
+# Print the id of the first item of COLLECTION that matches QUERY, or nothing.
+ks_find_id() {
+  local collection=$1 query=$2
+  ks_request GET "/$collection?$query" | jq -r ".${collection}[0].id // empty"
+}
+
+ensure_project() {
+  local name=$1 id
+  id=$(ks_find_id projects "name=$name&domain_id=default")
+  if [[ -z $id ]]; then
+    id=$(ks_request POST /projects -d "{\"project\": {\"name\": \"$name\", \"domain_id\": \"default\"}}" |
+      jq -r .project.id)
+    log "created project $name"
+  fi
+  printf '%s' "$id"
+}
+
+ensure_user() {
+  local name=$1 password=$2 project_id=$3 id
+  id=$(ks_find_id users "name=$name&domain_id=default")
+  if [[ -z $id ]]; then
+    id=$(ks_request POST /users -d "{\"user\": {\"name\": \"$name\", \"domain_id\": \"default\",
+      \"password\": \"$password\", \"default_project_id\": \"$project_id\"}}" | jq -r .user.id)
+    log "created user $name"
+  fi
+  printf '%s' "$id"
+}
+
+# Keystone's PUT of a role assignment is idempotent, so it needs no lookup.
+grant_role() {
+  local project_id=$1 user_id=$2 role_name=$3 role_id
+  role_id=$(ks_find_id roles "name=$role_name")
+  [[ -n $role_id ]] || die "Keystone role $role_name not found"
+  ks_request PUT "/projects/$project_id/users/$user_id/roles/$role_id" -o /dev/null
+}
+
+ensure_network_endpoints() {
+  local service_id interface url=http://127.0.0.1:9696
+  service_id=$(ks_find_id services "type=network")
+  if [[ -z $service_id ]]; then
+    service_id=$(ks_request POST /services -d \
+      '{"service": {"name": "neutron", "type": "network", "description": "OpenStack Networking"}}' |
+      jq -r .service.id)
+    log "created service network"
+  fi
+  for interface in public internal admin; do
+    if [[ -z $(ks_find_id endpoints "service_id=$service_id&interface=$interface&region_id=RegionOne") ]]; then
+      ks_request POST /endpoints -o /dev/null -d "{\"endpoint\": {\"service_id\": \"$service_id\",
+        \"interface\": \"$interface\", \"url\": \"$url\", \"region_id\": \"RegionOne\"}}"
+      log "created $interface endpoint $url"
+    fi
+  done
+}
+
+setup_keystone_resources() {
+  local service_id demo_id user_id
+  wait_until "Keystone API" 60 keystone_responds || die "Keystone did not respond within 60 s; see $LAB_LOG/keystone.out"
+  KS_TOKEN=$(admin_token)
+  [[ -n $KS_TOKEN ]] || die "Keystone issued no admin token; see $LAB_LOG/keystone.log"
+
+  service_id=$(ensure_project service)
+  demo_id=$(ensure_project demo)
+
+  user_id=$(ensure_user neutron neutronpass "$service_id")
+  grant_role "$service_id" "$user_id" admin
+  # binding:host_id is admin-only, so Kuryr's service user needs admin.
+  user_id=$(ensure_user kuryr kuryrpass "$service_id")
+  grant_role "$service_id" "$user_id" admin
+  user_id=$(ensure_user demo demopass "$demo_id")
+  grant_role "$demo_id" "$user_id" member
+
+  ensure_network_endpoints
+}
+
+# ---------------------------------------------------------------- Neutron resources
+
+neutron_request() {
+  local method=$1 path=$2
+  shift 2
+  in_ns curl -fsS -X "$method" -H "X-Auth-Token: $KS_TOKEN" \
+    -H 'Content-Type: application/json' "http://127.0.0.1:9696/v2.0$path" "$@"
+}
+
+neutron_responds() {
+  neutron_request GET '/networks?limit=1' -o /dev/null
+}
+
+# A killed agent still counts as alive until its last heartbeat is older
+# than agent_down_time (75 s), so a restarted agent must also have reported
+# a started_at after its start.
+AGENT_START_UTC=""
+
+agent_alive() {
+  local started_at
+  started_at=$(neutron_request GET "/agents?binary=neutron-linuxbridge-agent&host=$LAB_HOSTNAME" |
+    jq -r '.agents[0] | select(.alive == true) | .started_at // empty')
+  [[ -n $started_at && ! $started_at < $AGENT_START_UTC ]]
+}
+
+wait_neutron_and_agent() {
+  wait_until "Neutron API" 90 neutron_responds ||
+    die "Neutron did not respond within 90 s; see $LAB_LOG/neutron-server.log"
+  wait_until "linuxbridge agent alive" 60 agent_alive ||
+    die "the linuxbridge agent is not alive after 60 s; see $LAB_LOG/linuxbridge-agent.log"
+}
+
+ensure_subnetpool() {
+  local name=$1 prefix=$2 prefixlen=$3
+  if [[ -n $(neutron_request GET "/subnetpools?name=$name" | jq -r '.subnetpools[0].id // empty') ]]; then
+    return 0
+  fi
+  neutron_request POST /subnetpools -o /dev/null -d "{\"subnetpool\": {\"name\": \"$name\",
+    \"prefixes\": [\"$prefix\"], \"default_prefixlen\": $prefixlen,
+    \"shared\": true, \"is_default\": true}}"
+  log "created subnet pool $name ($prefix, default /$prefixlen)"
+}
+
+# The admin token is scoped to the admin project, so the pools belong to it.
+setup_subnetpools() {
+  ensure_subnetpool kuryr 10.10.0.0/16 24
+  ensure_subnetpool kuryr6 fd10:10::/48 64
+}
+
+# ---------------------------------------------------------------- Docker image
+
+dockerd_responds() {
+  DOCKER_HOST=$LAB_DOCKER_HOST /usr/bin/docker version
+}
+
+# busybox:latest is built from Debian's busybox-static because the lab has
+# no registry access.
+import_busybox_image() {
+  local rootfs applet
+  wait_until "dockerd" 60 dockerd_responds || die "dockerd did not respond within 60 s; see $LAB_LOG/dockerd.out"
+  if DOCKER_HOST=$LAB_DOCKER_HOST /usr/bin/docker image inspect busybox:latest >/dev/null 2>&1; then
+    log "image busybox:latest already present"
+    return 0
+  fi
+  rootfs=$(mktemp -d)
+  mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/root"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [[ $applet == busybox ]] || ln -s busybox "$rootfs/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\n' >"$rootfs/etc/group"
+  chmod 1777 "$rootfs/tmp"
+  tar -C "$rootfs" -c . |
+    DOCKER_HOST=$LAB_DOCKER_HOST /usr/bin/docker import -c 'CMD ["sh"]' - busybox:latest >/dev/null
+  rm -rf "$rootfs"
+  log "imported busybox:latest"
+}
+
+# ---------------------------------------------------------------- Kuryr
+
+KURYR_FAILED=0
+
+# A failure here is reported after the timings, because everything else is
+# up and usable by then.
+start_kuryr() {
+  if [[ ! -f $LAB_DIR/kuryr.sh ]]; then
+    log "lab/kuryr.sh not found; the Kuryr plugin is not started"
+    return 0
+  fi
+  if [[ ${LAB_KURYR:-1} == 0 ]]; then
+    log "LAB_KURYR=0; the Kuryr plugin is not started"
+    return 0
+  fi
+  if ! bash "$LAB_DIR/kuryr.sh" start 9>&-; then
+    KURYR_FAILED=1
+  fi
+}
+
+# ---------------------------------------------------------------- main
+
+main() {
+  acquire_lab_lock
+  step packages install_packages
+  step namespace setup_namespace
+  step config-files write_configs
+  step base-daemons start_base_daemons
+  step databases create_databases
+  step migrations run_migrations
+  step openstack-daemons start_openstack_daemons
+  step keystone-resources setup_keystone_resources
+  step neutron-and-agent wait_neutron_and_agent
+  step subnet-pools setup_subnetpools
+  step docker-image import_busybox_image
+  step kuryr start_kuryr
+  print_timings
+  if ((KURYR_FAILED == 1)); then
+    die "OpenStack and dockerd are up, but lab/kuryr.sh start failed; see $LAB_LOG/kuryr.log"
+  fi
+  log "lab is up; source $LAB_STATE/env.sh to use it"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi
