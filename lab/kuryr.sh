@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts, stops or checks the kuryr-ts daemon inside the lab namespace, where
-# dockerd and the linuxbridge agent run: the agent only sees tap devices in
+# dockerd and the linuxbridge agent run. The agent only plugs tap devices in
 # its own namespace, and libnetwork moves the container end out of dockerd's.
 #
 # Usage: lab/kuryr.sh start|stop|restart|status

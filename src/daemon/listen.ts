@@ -22,8 +22,8 @@ export async function listenOnSocket(server: Server, socketPath: string): Promis
 }
 
 /**
- * A socket file left by a killed daemon makes listen() fail with EADDRINUSE.
- * It is removed only when nothing accepts connections on it, so a second
+ * Removes a socket file left by a killed daemon, which would make listen()
+ * fail with EADDRINUSE. It is removed only when nothing accepts connections on it, so a second
  * daemon never steals the socket of a running one.
  */
 async function removeStaleSocket(socketPath: string): Promise<void> {

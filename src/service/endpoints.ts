@@ -1,7 +1,7 @@
 /**
  * NetworkDriver endpoint verbs. CreateEndpoint claims the port RequestAddress
- * made, tags it with the endpoint id and wires the host side; Join tells
- * Docker which interface to move into the container.
+ * made, tags it with the endpoint id and wires the host side. Join returns
+ * the interface Docker moves into the container.
  */
 import { vethNames, type PortBindingRequest } from '../binding/index.js';
 import { KuryrError } from '../errors.js';

@@ -1,7 +1,7 @@
 /**
  * IpamDriver.RequestAddress and ReleaseAddress. An endpoint address is a
  * Neutron port, created already bound to this host with Docker's MAC, so the
- * POST reply tells how to wire it and CreateEndpoint needs no second update.
+ * POST reply carries the binding details and CreateEndpoint needs no second update.
  */
 import { KuryrError, OpenStackHttpError } from '../errors.js';
 import type { Port, Subnet } from '../neutron/index.js';
@@ -54,7 +54,7 @@ function assertInPool(pool: PoolInfo, address: string): void {
 }
 
 /**
- * The gateway Docker records for the network. Before CreateNetwork no subnet
+ * Returns the gateway Docker records for the network. Before CreateNetwork no subnet
  * exists, so the requested address (or Neutron's default, the first host) is
  * returned and becomes the subnet's gateway_ip in CreateNetwork.
  */
@@ -106,8 +106,8 @@ async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: s
     throw explainPortCreateError(error, subnet, address, mac);
   }
 
-  // Tags cannot be sent in the POST on this Neutron, so a crash between the
-  // two calls leaves an untagged port; `kuryr gc` finds it by device_owner.
+  // Neutron rejects tags in a POST, so they take a second call. A crash in
+  // between leaves an untagged port, which ReleaseAddress still finds by address.
   try {
     port.tags = [PORT_TAG];
     await ctx.neutron.replaceTags('ports', port.id, port.tags);

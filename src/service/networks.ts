@@ -70,7 +70,7 @@ function subnetBody(ctx: ServiceContext, neutronNetworkId: string, version: IpVe
 }
 
 /**
- * The pool RequestPool handed out for a CIDR. CreateNetwork carries only the
+ * Finds the pool RequestPool handed out for a CIDR. CreateNetwork carries only the
  * CIDR, not the PoolID, so the pool is matched by CIDR: first among the pools
  * this daemon handed out, then by the `kuryrPool-<cidr>` name. A network whose
  * pool came from Docker's built-in IPAM has none, and its subnet has no pool.
@@ -133,9 +133,9 @@ export async function deleteNetwork(ctx: ServiceContext, request: DeleteNetwork)
     await ctx.neutron.networks.delete(network.neutronNetworkId, { ignoreNotFound: true });
     ctx.networks.delete(request.NetworkID);
 
-    // ReleasePool normally deleted kuryr's subnets and pools already, and
-    // forgot those subnets; a pool left behind (its release failed, or the
-    // daemon restarted in between) is deleted now that its network is gone.
+    // ReleasePool normally deleted kuryr's subnets and pools already. A pool
+    // left behind, because its release failed or the daemon restarted in
+    // between, is deleted now that its network is gone.
     const poolIds = new Set(network.subnets.flatMap((subnet) => (subnet.subnetpool_id ? [subnet.subnetpool_id] : [])));
     for (const subnetPoolId of poolIds) await deleteIfOwnedPool(ctx, subnetPoolId);
     ctx.logger.info({ networkId: request.NetworkID, neutronNetworkId: network.neutronNetworkId }, 'network deleted');

@@ -45,7 +45,7 @@ describe('Neutron down', () => {
     assert.notEqual(created.code, 0);
     assert.match(created.stderr, /IpamDriver\.RequestPool: .*127\.0\.0\.1:9696/);
 
-    // The daemon still answers: the handshake and Docker's own view work.
+    // The daemon still serves the handshake, and Docker's own commands work.
     const activate = await command(['curl', '-sf', '--unix-socket', '/run/docker/plugins/kuryr.sock', '-X', 'POST', 'http://kuryr/Plugin.Activate']);
     assert.equal(activate.code, 0, activate.stderr);
     assert.deepEqual(JSON.parse(activate.stdout), { Implements: ['NetworkDriver', 'IpamDriver'] });
