@@ -36,7 +36,9 @@ wait_for_socket() {
     if [[ -S "$SOCKET" ]] && curl -sf --unix-socket "$SOCKET" -X POST http://kuryr/Plugin.Activate >/dev/null; then
       return 0
     fi
-    if ! running_pid >/dev/null; then
+    # kill -0 rather than running_pid: until the forked shell has exec'd
+    # setsid, its command line does not name kuryr yet.
+    if ! kill -0 "$1" 2>/dev/null; then
       log "kuryr exited during start; last log lines:"
       tail -n 20 "$LOG_FILE" >&2 || true
       return 1
@@ -64,7 +66,7 @@ start() {
   setsid ip netns exec "$LAB_NS" "$(command -v node)" "$ENTRY" serve --config-file "$CONFIG_FILE" \
     >>"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
-  wait_for_socket
+  wait_for_socket $!
   log "running (pid $(cat "$PID_FILE"), socket $SOCKET, log $LOG_FILE) after $((SECONDS - started)) s"
 }
 
