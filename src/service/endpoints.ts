@@ -9,6 +9,7 @@ import type { Port } from '../neutron/index.js';
 import type { CreateEndpoint, EndpointRequest, Join, JoinReply, StaticRoute } from '../protocol/index.js';
 import { contains, parseCidr, parseIp } from './cidr.js';
 import { addressKey, type EndpointInfo, type NetworkInfo, type ServiceContext } from './context.js';
+import { deleteExposedPortsGroup } from './exposed-ports.js';
 import { dockerIdTags, PORT_DEVICE_OWNER, PORT_NAME, PORT_TAG } from './naming.js';
 import { requireNetwork } from './networks.js';
 import { waitForPortActive } from './port-status.js';
@@ -112,7 +113,7 @@ function bindingRequest(network: NetworkInfo, port: Port, endpointId: string): P
 }
 
 /** Finds an endpoint's port from the cache or, after a restart, by its tags. */
-async function findEndpoint(ctx: ServiceContext, request: EndpointRequest): Promise<EndpointInfo | undefined> {
+export async function findEndpoint(ctx: ServiceContext, request: EndpointRequest): Promise<EndpointInfo | undefined> {
   const cached = ctx.endpoints.get(request.EndpointID);
   if (cached !== undefined) return cached;
   const ports = await ctx.neutron.ports.list({ tags: dockerIdTags(request.EndpointID) });
@@ -160,6 +161,7 @@ export async function deleteEndpoint(ctx: ServiceContext, request: EndpointReque
     await ctx.binder.unbind(bindingRequest(network, endpoint.port, request.EndpointID));
     if (endpoint.port.device_id === request.EndpointID) {
       await ctx.neutron.ports.delete(endpoint.port.id, { ignoreNotFound: true });
+      await deleteExposedPortsGroup(ctx, endpoint.port.id);
     }
     ctx.endpoints.delete(request.EndpointID);
     ctx.logger.info({ endpointId: request.EndpointID, portId: endpoint.port.id }, 'endpoint deleted');

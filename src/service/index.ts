@@ -5,6 +5,7 @@
 import type { DriverService } from '../protocol/index.js';
 import type { ServiceContext } from './context.js';
 import { createEndpoint, deleteEndpoint, endpointOperInfo, join } from './endpoints.js';
+import { programExternalConnectivity, revokeExternalConnectivity } from './exposed-ports.js';
 import { releaseAddress, requestAddress } from './ipam-addresses.js';
 import { releasePool, requestPool } from './ipam-pools.js';
 import { createNetwork, deleteNetwork } from './networks.js';
@@ -25,8 +26,7 @@ export function createDriverService(ctx: ServiceContext): DriverService {
     join: (request) => join(ctx, request),
     // The veth pair stays until DeleteEndpoint; Docker moves the container end back or destroys it with the sandbox.
     leave: async () => {},
-    // TODO: exposed and published ports become a per-endpoint security group; until then they are accepted and ignored.
-    programExternalConnectivity: async () => {},
-    revokeExternalConnectivity: async () => {},
+    programExternalConnectivity: (request) => programExternalConnectivity(ctx, request),
+    revokeExternalConnectivity: (request) => revokeExternalConnectivity(ctx, request),
   };
 }

@@ -8,6 +8,7 @@ import type { Port, Subnet } from '../neutron/index.js';
 import type { ReleaseAddress, RequestAddress } from '../protocol/index.js';
 import { contains, defaultGateway, parseCidr, parseIp } from './cidr.js';
 import { addressKey, type PoolInfo, type ServiceContext } from './context.js';
+import { deleteExposedPortsGroup } from './exposed-ports.js';
 import { PORT_DEVICE_OWNER, PORT_NAME, PORT_TAG } from './naming.js';
 import { findPoolSubnets, resolvePool } from './pools.js';
 
@@ -153,6 +154,7 @@ export async function releaseAddress(ctx: ServiceContext, request: ReleaseAddres
     return;
   }
   await ctx.neutron.ports.delete(port.id, { ignoreNotFound: true });
+  await deleteExposedPortsGroup(ctx, port.id);
   ctx.logger.info({ portId: port.id, ip: request.Address }, 'address released');
 }
 

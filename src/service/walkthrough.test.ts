@@ -176,8 +176,11 @@ describe('walkthrough verb sequence', () => {
     assert.equal(info.Value.status, 'ACTIVE');
     transport.assertDone();
 
-    // Container exit: Leave, DeleteEndpoint, ReleaseAddress.
-    transport.expect({ method: 'DELETE', path: `/v2.0/ports/${PORT_UUID}`, reply: { status: 204 } });
+    // Container exit: Leave, DeleteEndpoint, ReleaseAddress. The port's exposed-ports group, if any, goes with it.
+    transport.expect(
+      { method: 'DELETE', path: `/v2.0/ports/${PORT_UUID}`, reply: { status: 204 } },
+      { method: 'GET', path: `/v2.0/security-groups?name=kuryr-exposed-${PORT_UUID}&tags=kuryr.exposed&fields=id`, reply: { body: { security_groups: [] } } },
+    );
     await service.leave({ NetworkID: NETWORK_ID, EndpointID: ENDPOINT_ID });
     await service.deleteEndpoint({ NetworkID: NETWORK_ID, EndpointID: ENDPOINT_ID });
     await service.releaseAddress({ PoolID: POOL_UUID, Address: '10.10.0.2' });
