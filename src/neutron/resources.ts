@@ -113,7 +113,8 @@ export const securityGroupRuleObject = z.object({
   remote_ip_prefix: z.string().nullable(),
   remote_group_id: z.string().nullable(),
   project_id: z.string(),
-  description: z.string().optional(),
+  /** Null on the egress rules Neutron adds to every new group (seen on Neutron 21). */
+  description: z.string().nullish(),
 });
 export type SecurityGroupRule = z.infer<typeof securityGroupRuleObject>;
 

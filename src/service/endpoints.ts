@@ -27,15 +27,18 @@ export async function createEndpoint(ctx: ServiceContext, request: CreateEndpoin
 
     const binding = bindingRequest(network, port, request.EndpointID);
     await ctx.binder.bind(binding);
+    let activeWaitMs = 0;
     try {
+      const waitStarted = ctx.clock.now();
       if (ctx.config.portActiveTimeoutMs > 0) port = await waitForPortActive(ctx, port);
+      activeWaitMs = ctx.clock.now() - waitStarted;
     } catch (error) {
       await ctx.binder.unbind(binding);
       throw error;
     }
 
     ctx.endpoints.set(request.EndpointID, { endpointId: request.EndpointID, networkId: request.NetworkID, port });
-    ctx.logger.info({ endpointId: request.EndpointID, portId: port.id, status: port.status }, 'endpoint created');
+    ctx.logger.info({ endpointId: request.EndpointID, portId: port.id, status: port.status, activeWaitMs }, 'endpoint created');
     // Docker rejects a reply that changes a MAC it chose, so the MAC is returned only when Docker sent none.
     return { Interface: request.Interface.MacAddress === '' ? { MacAddress: port.mac_address } : {} };
   });
@@ -140,7 +143,8 @@ export async function join(ctx: ServiceContext, request: Join): Promise<JoinRepl
   for (const fixedIp of endpoint.port.fixed_ips) {
     const subnet = network.subnets.find((candidate) => candidate.id === fixedIp.subnet_id);
     if (subnet === undefined) continue;
-    if (subnet.gateway_ip) {
+    // An --internal network has no way out, so the container gets no default route.
+    if (subnet.gateway_ip && !network.internal) {
       if (subnet.ip_version === 4) reply.Gateway ??= subnet.gateway_ip;
       else reply.GatewayIPv6 ??= subnet.gateway_ip;
     }

@@ -170,7 +170,9 @@ describe('exposed ports security group', () => {
           assert.deepEqual(jsonBody(sent), {
             security_group: { name: GROUP_NAME, description: `kuryr-ts exposed and published ports of Docker endpoint ${ENDPOINT_ID}`, project_id: 'p1' },
           });
-          return { status: 201, body: { security_group: groupFixture() } };
+          // Neutron adds egress rules to every new group, with a null description.
+          const egress = ['IPv4', 'IPv6'].map((ethertype) => ({ ...ruleFixture(ethertype, 'tcp', 1, 1), direction: 'egress', protocol: null, port_range_min: null, port_range_max: null, description: null }));
+          return { status: 201, body: { security_group: groupFixture(egress) } };
         },
       },
       {
@@ -263,6 +265,18 @@ describe('exposed ports security group', () => {
       { method: 'DELETE', path: `/v2.0/security-groups/${GROUP_UUID}`, reply: { status: 204 } },
     );
     await assert.rejects(programExternalConnectivity(context, request(EXPOSE_8080)), /port security disabled/);
+    transport.assertDone();
+  });
+
+  it('program deletes group after unreadable create reply', async () => {
+    transport.expect(
+      { method: 'GET', path: `/v2.0/ports/${PORT_UUID}`, reply: { body: { port } } },
+      { method: 'GET', path: LIST_BY_NAME, reply: { body: { security_groups: [] } } },
+      { method: 'POST', path: '/v2.0/security-groups', reply: { status: 201, body: { security_group: { id: GROUP_UUID } } } },
+      { method: 'GET', path: `/v2.0/security-groups?name=${GROUP_NAME}&fields=id`, reply: { body: { security_groups: [{ id: GROUP_UUID }] } } },
+      { method: 'DELETE', path: `/v2.0/security-groups/${GROUP_UUID}`, reply: { status: 204 } },
+    );
+    await assert.rejects(programExternalConnectivity(context, request(EXPOSE_8080)), /create security group failed: unexpected reply/);
     transport.assertDone();
   });
 

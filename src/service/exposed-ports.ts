@@ -138,11 +138,18 @@ async function ensureGroup(ctx: ServiceContext, port: Port, endpointId: string):
   const found = await ctx.neutron.securityGroups.list({ name: exposedGroupName(port.id), tags: [EXPOSED_PORTS_TAG] });
   if (found[0] !== undefined) return { group: found[0], created: false };
 
-  const group = await ctx.neutron.securityGroups.create({
-    name: exposedGroupName(port.id),
-    description: `kuryr-ts exposed and published ports of Docker endpoint ${endpointId}`,
-    project_id: port.project_id,
-  });
+  let group: SecurityGroup;
+  try {
+    group = await ctx.neutron.securityGroups.create({
+      name: exposedGroupName(port.id),
+      description: `kuryr-ts exposed and published ports of Docker endpoint ${endpointId}`,
+      project_id: port.project_id,
+    });
+  } catch (error) {
+    // The POST may have succeeded with a lost or unreadable reply, so the group is looked up by name.
+    await deleteGroupsNamed(ctx, exposedGroupName(port.id), error);
+    throw error;
+  }
   // Neutron rejects tags in a POST, so they take a second call.
   try {
     group.tags = await ctx.neutron.replaceTags('security-groups', group.id, [EXPOSED_PORTS_TAG, ...dockerIdTags(endpointId)]);
@@ -210,6 +217,15 @@ async function updateSecurityGroups(ctx: ServiceContext, port: Port, change: (gr
   }
   const current = await ctx.neutron.ports.get(port.id);
   return ctx.neutron.ports.update(port.id, { security_groups: change(current.security_groups) }, { ifMatchRevision: current.revision_number });
+}
+
+async function deleteGroupsNamed(ctx: ServiceContext, name: string, cause: unknown): Promise<void> {
+  try {
+    const groups = await ctx.neutron.securityGroups.list({ name, fields: ['id'] });
+    for (const group of groups) await ctx.neutron.securityGroups.delete(group.id, { ignoreNotFound: true });
+  } catch (error) {
+    ctx.logger.error({ securityGroupName: name, err: error, cause }, 'rollback failed: the exposed-ports security group may be left in Neutron');
+  }
 }
 
 async function rollBackGroup(ctx: ServiceContext, groupId: string, cause: unknown): Promise<void> {
