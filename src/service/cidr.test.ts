@@ -36,12 +36,20 @@ describe('formatIp', () => {
 
 describe('allocationPools', () => {
   it('keeps the ip-range minus network address and gateway', () => {
-    const pools = allocationPools(parseCidr('10.10.0.0/16'), parseCidr('10.10.0.0/24'), '10.10.0.1');
+    const pools = allocationPools(parseCidr('10.10.0.0/16'), parseCidr('10.10.0.0/24'), ['10.10.0.1']);
     assert.deepEqual(pools, [{ start: '10.10.0.2', end: '10.10.0.255' }]);
   });
 
+  it('cuts out aux addresses and the gateway', () => {
+    const pools = allocationPools(parseCidr('10.1.0.0/24'), parseCidr('10.1.0.0/24'), ['10.1.0.254', '10.1.0.1', '10.1.0.10']);
+    assert.deepEqual(pools, [
+      { start: '10.1.0.2', end: '10.1.0.9' },
+      { start: '10.1.0.11', end: '10.1.0.253' },
+    ]);
+  });
+
   it('splits around a gateway in the middle', () => {
-    const pools = allocationPools(parseCidr('10.1.0.0/24'), parseCidr('10.1.0.0/24'), '10.1.0.100');
+    const pools = allocationPools(parseCidr('10.1.0.0/24'), parseCidr('10.1.0.0/24'), ['10.1.0.100']);
     assert.deepEqual(pools, [
       { start: '10.1.0.1', end: '10.1.0.99' },
       { start: '10.1.0.101', end: '10.1.0.254' },
@@ -49,7 +57,7 @@ describe('allocationPools', () => {
   });
 
   it('handles IPv6 without a broadcast address', () => {
-    const pools = allocationPools(parseCidr('fd00::/120'), parseCidr('fd00::/120'), 'fd00::1');
+    const pools = allocationPools(parseCidr('fd00::/120'), parseCidr('fd00::/120'), ['fd00::1']);
     assert.deepEqual(pools, [{ start: 'fd00::2', end: 'fd00::ff' }]);
   });
 });

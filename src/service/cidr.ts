@@ -148,17 +148,19 @@ export interface AllocationPool {
 /**
  * Computes Neutron allocation pools for the addresses of `range` (Docker's
  * --ip-range) that are usable in `subnet`: without the subnet's network
- * address, its IPv4 broadcast address and the gateway.
+ * address, its IPv4 broadcast address and the `excluded` addresses (the
+ * gateway and any --aux-address).
  */
-export function allocationPools(subnet: Cidr, range: Cidr, gateway: string | undefined): AllocationPool[] {
+export function allocationPools(subnet: Cidr, range: Cidr, excluded: readonly string[]): AllocationPool[] {
   let first = range.network > subnet.network ? range.network : subnet.network + 1n;
   let last = lastAddress(range) < lastAddress(subnet) ? lastAddress(range) : lastAddress(subnet);
   if (subnet.version === 4 && last === lastAddress(subnet)) last -= 1n;
+  const holes = [...new Set(excluded.map((address) => parseIp(address).value))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const pools: Array<[bigint, bigint]> = [];
-  const gatewayValue = gateway === undefined ? undefined : parseIp(gateway).value;
-  if (gatewayValue !== undefined && gatewayValue >= first && gatewayValue <= last) {
-    if (gatewayValue > first) pools.push([first, gatewayValue - 1n]);
-    first = gatewayValue + 1n;
+  for (const hole of holes) {
+    if (hole < first || hole > last) continue;
+    if (hole > first) pools.push([first, hole - 1n]);
+    first = hole + 1n;
   }
   if (first <= last) pools.push([first, last]);
   return pools.map(([start, end]) => ({

@@ -42,6 +42,8 @@ export interface NetworkInfo {
   subnets: Subnet[];
   /** True when the Neutron network existed before and must survive `docker network rm`. */
   adopted: boolean;
+  /** True for `docker network create --internal`: containers get no default route. */
+  internal: boolean;
 }
 
 export interface EndpointInfo {

@@ -7,6 +7,7 @@ import { KuryrError, OpenStackHttpError } from '../errors.js';
 import type { Port, Subnet } from '../neutron/index.js';
 import type { ReleaseAddress, RequestAddress } from '../protocol/index.js';
 import { contains, defaultGateway, parseCidr, parseIp } from './cidr.js';
+import { addAddressToPort, adoptOrExplain, findPortForMac, isAddressTaken, releasePortAddress, rememberPort } from './address-ports.js';
 import { addressKey, type PoolInfo, type ServiceContext } from './context.js';
 import { deleteExposedPortsGroup } from './exposed-ports.js';
 import { PORT_DEVICE_OWNER, PORT_NAME, PORT_TAG } from './naming.js';
@@ -37,12 +38,18 @@ export async function requestAddress(ctx: ServiceContext, request: RequestAddres
     throw new KuryrError('NOT_FOUND', `no Neutron subnet allocated from pool "${request.PoolID}" (${pool.cidr}): recreate the Docker network`);
   }
 
-  const port = await createAddressPort(ctx, subnet, request.Address, request.Options[MAC_OPTION]);
-  const ip = port.fixed_ips.find((fixedIp) => fixedIp.subnet_id === subnet.id)?.ip_address;
+  const mac = request.Options[MAC_OPTION];
+  // dockerd requests the IPv4 address first, so only an IPv6 request can find
+  // its endpoint's port already made; an IPv4 request saves the lookup.
+  const sibling = mac === undefined || subnet.ip_version !== 6 ? undefined : await findPortForMac(ctx, subnet, mac);
+  const port = sibling === undefined
+    ? await createAddressPort(ctx, subnet, request.Address, mac)
+    : await addAddressToPort(ctx, sibling, subnet, request.Address);
+  const ip = port.fixed_ips.find((fixedIp) => fixedIp.subnet_id === subnet.id && (request.Address === '' || fixedIp.ip_address === request.Address))?.ip_address;
   if (ip === undefined) {
-    throw new KuryrError('NEUTRON_ERROR', `port "${port.id}" was created without an address in subnet "${subnet.id}"`);
+    throw new KuryrError('NEUTRON_ERROR', `port "${port.id}" has no address in subnet "${subnet.id}" after the update`);
   }
-  ctx.addressPorts.set(addressKey(subnet.network_id, ip), port);
+  rememberPort(ctx, port);
   ctx.logger.info({ portId: port.id, ip, subnetId: subnet.id }, 'address reserved');
   return { Address: `${ip}/${parseCidr(subnet.cidr).prefixLength}`, Data: {} };
 }
@@ -104,6 +111,8 @@ async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: s
       ...(mac === undefined ? {} : { mac_address: mac.toLowerCase() }),
     });
   } catch (error) {
+    // A taken --ip may sit on an operator's free port, which kuryr adopts as it is.
+    if (isAddressTaken(error) && address !== '') return adoptOrExplain(ctx, subnet, address, mac, error);
     throw explainPortCreateError(error, subnet, address, mac);
   }
 
@@ -121,9 +130,6 @@ async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: s
 
 function explainPortCreateError(error: unknown, subnet: Subnet, address: string, mac: string | undefined): unknown {
   if (!(error instanceof OpenStackHttpError)) return error;
-  if (error.faultType === 'IpAddressAlreadyAllocated' || error.faultType === 'IpAddressInUse') {
-    return new KuryrError('CONFLICT', `address "${address}" is already in use in subnet ${subnet.cidr}: choose another --ip`, { cause: error });
-  }
   if (error.faultType === 'IpAddressGenerationFailure') {
     return new KuryrError('CONFLICT', `no free address left in subnet ${subnet.cidr} ("${subnet.id}"): widen --ip-range or remove unused containers`, { cause: error });
   }
@@ -146,16 +152,8 @@ export async function releaseAddress(ctx: ServiceContext, request: ReleaseAddres
 
   const port = await findAddressPort(ctx, subnet, request.Address);
   if (port === undefined) return;
-  ctx.addressPorts.delete(addressKey(subnet.network_id, request.Address));
-
-  const ownedByKuryr = port.device_owner === PORT_DEVICE_OWNER || (port.tags ?? []).includes(PORT_TAG);
-  if (!ownedByKuryr) {
-    ctx.logger.warn({ portId: port.id, ip: request.Address }, 'address belongs to a port kuryr did not create; leaving it');
-    return;
-  }
-  await ctx.neutron.ports.delete(port.id, { ignoreNotFound: true });
-  await deleteExposedPortsGroup(ctx, port.id);
-  ctx.logger.info({ portId: port.id, ip: request.Address }, 'address released');
+  const deleted = await releasePortAddress(ctx, port, request.Address);
+  if (deleted) await deleteExposedPortsGroup(ctx, port.id);
 }
 
 async function findAddressPort(ctx: ServiceContext, subnet: Subnet, ip: string): Promise<Port | undefined> {

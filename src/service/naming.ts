@@ -10,6 +10,8 @@ export const PORT_TAG = 'compute:kuryr';
 export const EXISTING_PORT_TAG = 'kuryr.port.existing';
 /** Tag prefix on an operator's network that kuryr adopted; the suffix is the Docker id's first 12 characters. */
 export const EXISTING_NETWORK_TAG_PREFIX = 'kuryr.net.existing:';
+/** Tag on the Neutron network of a Docker `--internal` network: Join returns no gateway for it. */
+export const INTERNAL_NETWORK_TAG = 'kuryr.net.internal';
 export const SUBNET_NAME_PREFIX = 'kuryr-subnet-';
 export const NETWORK_NAME_PREFIX = 'kuryr-net-';
 export const PORT_NAME = 'kuryr-port';

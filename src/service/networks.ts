@@ -5,10 +5,12 @@
 import { KuryrError, isHttpStatus } from '../errors.js';
 import type { Network, Subnet, SubnetCreate } from '../neutron/index.js';
 import type { CreateNetwork, DeleteNetwork, IpamDatum } from '../protocol/index.js';
-import { allocationPools, parseCidr, type IpVersion } from './cidr.js';
+import { allocationPools, defaultGateway, parseCidr, type IpVersion } from './cidr.js';
 import type { NetworkInfo, PoolInfo, ServiceContext } from './context.js';
 import { deleteOwnedPool } from './ipam-pools.js';
-import { dockerIdTags, networkName, subnetName, subnetPoolName } from './naming.js';
+import { dockerIdTags, INTERNAL_NETWORK_TAG, networkName, subnetName, subnetPoolName } from './naming.js';
+
+const INTERNAL_OPTION = 'com.docker.network.internal';
 
 export async function createNetwork(ctx: ServiceContext, request: CreateNetwork): Promise<void> {
   await ctx.locks.run(`network:${request.NetworkID}`, async () => {
@@ -16,7 +18,7 @@ export async function createNetwork(ctx: ServiceContext, request: CreateNetwork)
     // A re-sent CreateNetwork finds the network made the first time.
     if (existing !== undefined) return;
 
-    const network = await createTaggedNetwork(ctx, request.NetworkID);
+    const network = await createTaggedNetwork(ctx, request.NetworkID, isInternal(request));
     try {
       const subnets = await createSubnets(ctx, network, request);
       ctx.networks.set(request.NetworkID, toNetworkInfo(request.NetworkID, network, subnets));
@@ -28,15 +30,23 @@ export async function createNetwork(ctx: ServiceContext, request: CreateNetwork)
   });
 }
 
-async function createTaggedNetwork(ctx: ServiceContext, networkId: string): Promise<Network> {
+/** dockerd sends `--internal` as a boolean option, which the schema keeps as given. */
+function isInternal(request: CreateNetwork): boolean {
+  const value: unknown = request.Options[INTERNAL_OPTION];
+  return value === true || value === 'true';
+}
+
+async function createTaggedNetwork(ctx: ServiceContext, networkId: string, internal: boolean): Promise<Network> {
   const network = await ctx.neutron.networks.create({ name: networkName(networkId), admin_state_up: true });
+  // The internal mark is a tag so that Join still omits the gateway after a daemon restart.
+  const tags = internal ? [...dockerIdTags(networkId), INTERNAL_NETWORK_TAG] : dockerIdTags(networkId);
   try {
-    await ctx.neutron.replaceTags('networks', network.id, dockerIdTags(networkId));
+    await ctx.neutron.replaceTags('networks', network.id, tags);
   } catch (error) {
     await ctx.neutron.networks.delete(network.id, { ignoreNotFound: true });
     throw error;
   }
-  return network;
+  return { ...network, tags };
 }
 
 async function createSubnets(ctx: ServiceContext, network: Network, request: CreateNetwork): Promise<Subnet[]> {
@@ -65,7 +75,13 @@ function subnetBody(ctx: ServiceContext, neutronNetworkId: string, version: IpVe
   };
   if (gateway !== undefined) body.gateway_ip = gateway;
   if (pool !== undefined) body.subnetpool_id = pool.subnetPoolId;
-  if (pool?.subPool !== undefined) body.allocation_pools = allocationPools(cidr, parseCidr(pool.subPool), gateway);
+  // --aux-address values are cut out of the allocation pools, so Neutron never
+  // hands them to a port and they disappear with the subnet on network rm.
+  const auxAddresses = Object.values(datum.AuxAddresses);
+  if (pool?.subPool !== undefined || auxAddresses.length > 0) {
+    const range = pool?.subPool === undefined ? cidr : parseCidr(pool.subPool);
+    body.allocation_pools = allocationPools(cidr, range, [gateway ?? defaultGateway(cidr), ...auxAddresses]);
+  }
   return body;
 }
 
@@ -92,6 +108,7 @@ function toNetworkInfo(networkId: string, network: Network, subnets: Subnet[]): 
     mtu: network.mtu ?? 1500,
     subnets,
     adopted: false,
+    internal: (network.tags ?? []).includes(INTERNAL_NETWORK_TAG),
   };
 }
 
