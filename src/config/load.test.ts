@@ -20,8 +20,8 @@ describe('parseConfig', () => {
   });
 
   it('reports unknown keys', () => {
-    const { unknownKeys } = parseConfig(`${minimal}\nsurprise = 1\n[binding]\ndriver = veth\n`, 'kuryr.conf');
-    assert.deepEqual(unknownKeys.sort(), ['binding.driver', 'neutron.surprise']);
+    const { unknownKeys } = parseConfig(`${minimal}\nsurprise = 1\n[binding]\nveth_dst_prefix = eth\n`, 'kuryr.conf');
+    assert.deepEqual(unknownKeys.sort(), ['binding.veth_dst_prefix', 'neutron.surprise']);
   });
 
   it('rejects an invalid boolean naming the key', () => {

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse } from 'ini';
 import { KuryrError, formatIssues } from '../errors.js';
+import { BINDING_KEYS } from './binding.js';
 import { configSchema, defaultSectionSchema, neutronSectionSchema, type KuryrConfig } from './schema.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/kuryr/kuryr.conf';
@@ -30,7 +31,11 @@ export function parseConfig(text: string, path: string): LoadedConfig {
     if (typeof value === 'object' && value !== null) sections[key] = value as Record<string, unknown>;
     else (sections.DEFAULT ??= {})[key] = value;
   }
-  const parsed = configSchema.safeParse({ DEFAULT: sections.DEFAULT ?? {}, neutron: sections.neutron ?? {} });
+  const parsed = configSchema.safeParse({
+    DEFAULT: sections.DEFAULT ?? {},
+    neutron: sections.neutron ?? {},
+    binding: sections.binding ?? {},
+  });
   if (!parsed.success) {
     throw new KuryrError('CONFIG_INVALID', `invalid configuration in "${path}": ${formatIssues(parsed.error.issues)}`);
   }
@@ -41,6 +46,7 @@ function findUnknownKeys(sections: Record<string, Record<string, unknown>>): str
   const known: Record<string, Set<string>> = {
     DEFAULT: new Set(Object.keys(defaultSectionSchema.shape)),
     neutron: new Set(Object.keys(neutronSectionSchema.shape)),
+    binding: new Set(BINDING_KEYS),
   };
   const unknown: string[] = [];
   for (const [section, values] of Object.entries(sections)) {

@@ -3,6 +3,7 @@
  * keys. Only the keys below are used so far; others are reported as unknown.
  */
 import { z } from 'zod';
+import { bindingSectionSchema } from './binding.js';
 
 const bool = z
   .union([z.boolean(), z.string()])
@@ -53,6 +54,7 @@ export const neutronSectionSchema = z.object({
 export const configSchema = z.object({
   DEFAULT: defaultSectionSchema.default(defaultSectionSchema.parse({})),
   neutron: neutronSectionSchema,
+  binding: bindingSectionSchema.default(bindingSectionSchema.parse({})),
 });
 
 export type KuryrConfig = z.infer<typeof configSchema>;
