@@ -80,6 +80,18 @@ export async function neutronGet<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** POST, PUT or DELETE on Neutron as the lab admin; returns the parsed JSON body, or undefined for an empty reply. */
+export async function neutronSend<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T | undefined> {
+  const response = await fetch(`${NEUTRON_URL}${path}`, {
+    method,
+    headers: { 'X-Auth-Token': await adminToken(), 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path} returned HTTP ${response.status}: ${await response.text()}`);
+  const text = await response.text();
+  return text === '' ? undefined : (JSON.parse(text) as T);
+}
+
 export interface NeutronPort {
   id: string;
   mac_address: string;
@@ -89,6 +101,7 @@ export interface NeutronPort {
   'binding:host_id': string;
   'binding:vif_type': string;
   tags: string[];
+  security_groups: string[];
 }
 
 /** Everything kuryr made in Neutron, found by its names and tags, for leak checks. */
