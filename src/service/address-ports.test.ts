@@ -91,6 +91,7 @@ describe('address ports', () => {
         },
       },
       { method: 'DELETE', path: `/v2.0/ports/${PORT}`, reply: { status: 204 } },
+      { method: 'GET', path: `/v2.0/security-groups?name=kuryr-exposed-${PORT}&tags=kuryr.exposed&fields=id`, reply: { body: { security_groups: [] } } },
     );
     await service.releaseAddress({ PoolID: POOL4, Address: '10.62.0.5' });
     await service.releaseAddress({ PoolID: POOL6, Address: 'fd62::5' });
