@@ -2,9 +2,20 @@
  * Keystone authentication and the typed Neutron client.
  */
 export { FetchTransport } from './transport.js';
+export { createTlsAgent, hasTlsSettings, type TlsOptions } from './tls.js';
 export type { HttpMethod, HttpRequest, HttpResponse, HttpTransport, ServiceName } from './transport.js';
 export { KeystoneSession, normaliseAuthUrl } from './keystone.js';
-export type { DomainRef, KeystoneOptions, ProjectRef, TokenSource, UserRef } from './keystone.js';
+export type {
+  ApplicationCredentials,
+  DomainRef,
+  KeystoneCredentials,
+  KeystoneOptions,
+  PasswordCredentials,
+  ProjectRef,
+  TokenCredentials,
+  TokenSource,
+  UserRef,
+} from './keystone.js';
 export { findEndpoint } from './catalog.js';
 export type { EndpointInterface, EndpointQuery, ServiceCatalog } from './catalog.js';
 export { NeutronClient } from './client.js';

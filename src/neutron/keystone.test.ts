@@ -105,6 +105,68 @@ describe('KeystoneSession authentication', () => {
     });
   });
 
+  it('sends an application credential by id without a scope', async () => {
+    const transport = new FakeTransport([expectAuth()]);
+    const session = new KeystoneSession({
+      authUrl: KEYSTONE_URL,
+      applicationCredential: { id: 'appcred-id', secret: TEST_PASSWORD },
+      transport,
+    });
+
+    await session.getToken();
+
+    assert.deepEqual(JSON.parse(transport.calls[0]?.body ?? ''), {
+      auth: {
+        identity: { methods: ['application_credential'], application_credential: { id: 'appcred-id', secret: TEST_PASSWORD } },
+      },
+    });
+  });
+
+  it('sends an application credential by name with its user', async () => {
+    const transport = new FakeTransport([expectAuth()]);
+    const session = new KeystoneSession({
+      authUrl: KEYSTONE_URL,
+      applicationCredential: { name: 'kuryr-cred', user: { name: 'kuryr', domain: { name: 'Default' } }, secret: TEST_PASSWORD },
+      transport,
+    });
+
+    await session.getToken();
+
+    const body = JSON.parse(transport.calls[0]?.body ?? '') as { auth: { identity: unknown } };
+    assert.deepEqual(body.auth.identity, {
+      methods: ['application_credential'],
+      application_credential: { name: 'kuryr-cred', user: { name: 'kuryr', domain: { name: 'Default' } }, secret: TEST_PASSWORD },
+    });
+  });
+
+  it('exchanges a token for a project-scoped one', async () => {
+    const transport = new FakeTransport([expectAuth()]);
+    const session = new KeystoneSession({ authUrl: KEYSTONE_URL, token: 'given-token', project: { id: 'project-id' }, transport });
+
+    await session.getToken();
+
+    assert.deepEqual(JSON.parse(transport.calls[0]?.body ?? ''), {
+      auth: { identity: { methods: ['token'], token: { id: 'given-token' } }, scope: { project: { id: 'project-id' } } },
+    });
+  });
+
+  it('names the application credential when Keystone rejects it', async () => {
+    const transport = new FakeTransport([{ method: 'POST', path: '/v3/auth/tokens', reply: { status: 401, body: {} } }]);
+    const session = new KeystoneSession({
+      authUrl: KEYSTONE_URL,
+      applicationCredential: { id: 'appcred-id', secret: TEST_PASSWORD },
+      transport,
+    });
+
+    await assert.rejects(session.getToken(), (error: unknown) => {
+      assert.ok(error instanceof KuryrError);
+      assert.equal(error.code, 'AUTH_FAILED');
+      assert.match(error.message, /application credential id "appcred-id"/);
+      assert.doesNotMatch(error.message, new RegExp(TEST_PASSWORD));
+      return true;
+    });
+  });
+
   it('returns the project id of the token', async () => {
     const transport = new FakeTransport([expectAuth()]);
 

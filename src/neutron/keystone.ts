@@ -1,5 +1,6 @@
 /**
- * Keystone v3 password authentication with a cached, project-scoped token.
+ * Keystone v3 authentication (password, application credential or an existing
+ * token) with a cached, project-scoped token.
  */
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -14,19 +15,44 @@ export type DomainRef = { id: string } | { name: string };
 export type UserRef = { id: string } | { name: string; domain: DomainRef };
 export type ProjectRef = { id: string } | { name: string; domain: DomainRef };
 
-export interface KeystoneOptions {
-  /** Keystone's URL, with or without the trailing `/v3`. */
-  authUrl: string;
+/** Password authentication, scoped to a project. */
+export interface PasswordCredentials {
   user: UserRef;
   password: string;
   project: ProjectRef;
+}
+
+/**
+ * Application credential authentication. The credential is bound to one
+ * project when it is created, so the request carries no scope. A credential
+ * given by name also needs its owner.
+ */
+export interface ApplicationCredentials {
+  applicationCredential: { id: string; secret: string } | { name: string; user: UserRef; secret: string };
+}
+
+/**
+ * Authentication with an existing token, exchanged for one scoped to `project`.
+ * Keystone does not renew a token past its own expiry, so the daemon fails once
+ * the given token expires.
+ */
+export interface TokenCredentials {
+  token: string;
+  project: ProjectRef;
+}
+
+export type KeystoneCredentials = PasswordCredentials | ApplicationCredentials | TokenCredentials;
+
+export type KeystoneOptions = KeystoneCredentials & {
+  /** Keystone's URL, with or without the trailing `/v3`. */
+  authUrl: string;
   transport: HttpTransport;
   /** Timeout of one authentication request in ms. The default is 10 000. */
   timeoutMs?: number;
   /** Wall clock in ms since the epoch. Tests pass a fake one. */
   now?: () => number;
   logger?: Logger;
-}
+};
 
 /** The part of a Keystone session that the Neutron client uses. */
 export interface TokenSource {
@@ -168,13 +194,24 @@ export class KeystoneSession implements TokenSource {
   }
 
   #authBody(): unknown {
-    const { user, project, password } = this.#options;
-    const userBody = 'id' in user ? { id: user.id, password } : { name: user.name, domain: domainBody(user.domain), password };
-    const projectBody = 'id' in project ? { id: project.id } : { name: project.name, domain: domainBody(project.domain) };
+    const options = this.#options;
+    if ('applicationCredential' in options) {
+      const credential = options.applicationCredential;
+      const body =
+        'id' in credential
+          ? { id: credential.id, secret: credential.secret }
+          : { name: credential.name, user: userBody(credential.user), secret: credential.secret };
+      return { auth: { identity: { methods: ['application_credential'], application_credential: body } } };
+    }
+    if ('token' in options) {
+      return {
+        auth: { identity: { methods: ['token'], token: { id: options.token } }, scope: { project: projectBody(options.project) } },
+      };
+    }
     return {
       auth: {
-        identity: { methods: ['password'], password: { user: userBody } },
-        scope: { project: projectBody },
+        identity: { methods: ['password'], password: { user: { ...userBody(options.user), password: options.password } } },
+        scope: { project: projectBody(options.project) },
       },
     };
   }
@@ -183,7 +220,7 @@ export class KeystoneSession implements TokenSource {
     return new KuryrError(
       'AUTH_FAILED',
       `authentication of ${this.#describeUser()} at "${this.authUrl}" failed: Keystone rejected the credentials with HTTP 401, ` +
-        'so check the user name or id, password, domains and project in the configuration',
+        `so check ${this.#credentialKeys()} in the configuration`,
     );
   }
 
@@ -192,10 +229,23 @@ export class KeystoneSession implements TokenSource {
   }
 
   #describeUser(): string {
-    const { user, project } = this.#options;
-    const who = 'id' in user ? `user id "${user.id}"` : `user "${user.name}" (${describeDomain(user.domain)})`;
+    const options = this.#options;
+    if ('applicationCredential' in options) {
+      const credential = options.applicationCredential;
+      return 'id' in credential
+        ? `application credential id "${credential.id}"`
+        : `application credential "${credential.name}" of ${describeUserRef(credential.user)}`;
+    }
+    const subject = 'token' in options ? 'the configured token' : describeUserRef(options.user);
+    const project = options.project;
     const where = 'id' in project ? `project id "${project.id}"` : `project "${project.name}" (${describeDomain(project.domain)})`;
-    return `${who} to ${where}`;
+    return `${subject} to ${where}`;
+  }
+
+  #credentialKeys(): string {
+    if ('applicationCredential' in this.#options) return 'the application credential id or name and its secret';
+    if ('token' in this.#options) return 'that the token has not expired and the project';
+    return 'the user name or id, password, domains and project';
   }
 }
 
@@ -206,6 +256,18 @@ export function normaliseAuthUrl(authUrl: string): string {
     throw new KuryrError('CONFIG_INVALID', `invalid Keystone auth URL "${authUrl}": only the v3 API is supported, so use the /v3 URL`);
   }
   return /\/v3$/.test(trimmed) ? trimmed : `${trimmed}/v3`;
+}
+
+function userBody(user: UserRef): Record<string, unknown> {
+  return 'id' in user ? { id: user.id } : { name: user.name, domain: domainBody(user.domain) };
+}
+
+function projectBody(project: ProjectRef): Record<string, unknown> {
+  return 'id' in project ? { id: project.id } : { name: project.name, domain: domainBody(project.domain) };
+}
+
+function describeUserRef(user: UserRef): string {
+  return 'id' in user ? `user id "${user.id}"` : `user "${user.name}" (${describeDomain(user.domain)})`;
 }
 
 function domainBody(domain: DomainRef): DomainRef {

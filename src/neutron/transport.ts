@@ -2,6 +2,7 @@
  * The HTTP seam under the Keystone session and the Neutron client. Code above it
  * handles only plain requests and replies, so tests swap in a fake transport.
  */
+import type { Dispatcher } from 'undici';
 import { KuryrError } from '../errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -40,9 +41,12 @@ type FetchFunction = typeof globalThis.fetch;
 /** The real transport, over Node's global fetch (undici). */
 export class FetchTransport implements HttpTransport {
   readonly #fetch: FetchFunction;
+  readonly #dispatcher: Dispatcher | undefined;
 
-  constructor(options: { fetch?: FetchFunction } = {}) {
+  /** `dispatcher` carries TLS settings (see createTlsAgent); without it fetch uses its global Agent. */
+  constructor(options: { fetch?: FetchFunction; dispatcher?: Dispatcher } = {}) {
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#dispatcher = options.dispatcher;
   }
 
   async request(request: HttpRequest): Promise<HttpResponse> {
@@ -58,7 +62,8 @@ export class FetchTransport implements HttpTransport {
         body: request.body,
         signal,
         redirect: 'manual',
-      });
+        ...(this.#dispatcher === undefined ? {} : { dispatcher: this.#dispatcher }),
+      } as RequestInit);
       const body = await response.text();
       return { status: response.status, headers: Object.fromEntries(response.headers), body };
     } catch (error) {
