@@ -14,7 +14,7 @@ fi
 step() { printf '\n=== %s\n' "$*"; }
 
 step "lint and type check"
-npx eslint src test
+npx eslint src test bench
 npx tsc -p tsconfig.json --noEmit
 
 step "build"
