@@ -27,16 +27,15 @@ export async function createEndpoint(ctx: ServiceContext, request: CreateEndpoin
 
     const binding = bindingRequest(network, port, request.EndpointID);
     await ctx.binder.bind(binding);
-    let activeWaitMs = 0;
+    const waitStarted = ctx.clock.now();
     try {
-      const waitStarted = ctx.clock.now();
       if (ctx.config.portActiveTimeoutMs > 0) port = await waitForPortActive(ctx, port);
-      activeWaitMs = ctx.clock.now() - waitStarted;
     } catch (error) {
       await ctx.binder.unbind(binding);
       throw error;
     }
 
+    const activeWaitMs = ctx.clock.now() - waitStarted;
     ctx.endpoints.set(request.EndpointID, { endpointId: request.EndpointID, networkId: request.NetworkID, port });
     ctx.logger.info({ endpointId: request.EndpointID, portId: port.id, status: port.status, activeWaitMs }, 'endpoint created');
     // Docker rejects a reply that changes a MAC it chose, so the MAC is returned only when Docker sent none.
