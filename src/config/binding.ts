@@ -70,8 +70,9 @@ const driverList = z.union([z.string(), z.array(z.string())]).transform((value, 
   return drivers;
 });
 
-// The kernel limits interface names to 15 bytes; "/" and whitespace would break `ip` and sysfs paths.
-const interfaceName = z.string().regex(/^[A-Za-z0-9_.:@-]{1,15}$/, 'expected an interface name of 1 to 15 characters such as eth0');
+// The same rule as the host layer's validateIfName: at most 15 bytes (the kernel limit), and no character
+// that `ip` could read as an option or that would break a sysfs path.
+const interfaceName = z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}$/, 'expected an interface name of 1 to 15 characters from A-Z, a-z, 0-9, "_", "." and "-", such as eth0');
 
 export const bindingSectionSchema = z
   .object({

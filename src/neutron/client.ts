@@ -40,6 +40,7 @@ import {
   subnetPoolObject,
 } from './resources.js';
 import type { Agent, Extension, Network, Port, SecurityGroup, SecurityGroupRule, Subnet, SubnetPool } from './resources.js';
+import { TrunkApi } from './trunks.js';
 
 /** Resources whose tags kuryr sets (URL segments). */
 export type TaggableResource = 'networks' | 'subnets' | 'subnetpools' | 'ports' | 'security-groups';
@@ -75,6 +76,7 @@ export class NeutronClient {
   readonly securityGroups: SecurityGroupApi;
   readonly securityGroupRules: SecurityGroupRuleApi;
   readonly agents: AgentApi;
+  readonly trunks: TrunkApi;
   readonly extensions: { list(): Promise<Extension[]> };
   readonly #api: NeutronApi;
   #extensionAliases: Promise<ReadonlySet<string>> | undefined;
@@ -108,6 +110,7 @@ export class NeutronClient {
       maxPages,
     );
     this.agents = new ResourceApi(api, { path: 'agents', collectionKey: 'agents', memberKey: 'agent', label: 'agent', object: agentObject }, maxPages);
+    this.trunks = new TrunkApi(api, maxPages);
     this.extensions = { list: () => this.#listExtensions() };
   }
 

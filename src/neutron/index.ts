@@ -19,6 +19,8 @@ export type {
 export { findEndpoint } from './catalog.js';
 export type { EndpointInterface, EndpointQuery, ServiceCatalog } from './catalog.js';
 export { NeutronClient } from './client.js';
+export { TrunkApi } from './trunks.js';
+export type { Subport, SubportAdd, Trunk, TrunkCreate, TrunkFilters } from './trunks.js';
 export type { AgentApi, NeutronClientOptions, SecurityGroupApi, SecurityGroupRuleApi, TaggableResource } from './client.js';
 export { DEFAULT_RETRY, backoffDelay } from './api.js';
 export type { CallInfo, NeutronEndpoint, RetryOptions } from './api.js';

@@ -238,6 +238,23 @@ export function subnetPoolFixture(overrides: Record<string, unknown> = {}): Reco
   };
 }
 
+/** Builds a Neutron trunk as Neutron 21 returns it, with `overrides` applied. */
+export function trunkFixture(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: 'trunk-1',
+    name: 'vm-trunk',
+    port_id: 'vm-port',
+    status: 'DOWN',
+    admin_state_up: true,
+    project_id: 'project-1',
+    sub_ports: [],
+    revision_number: 1,
+    description: '',
+    tags: [],
+    ...overrides,
+  };
+}
+
 export const TEST_PASSWORD = 'secret-password';
 
 /** Creates a Keystone session for user kuryr in project service (domain Default) over `transport`. */
