@@ -60,6 +60,13 @@ async function createSubnets(ctx: ServiceContext, network: Network, request: Cre
   if (bodies.length === 0) {
     throw new KuryrError('INVALID_REQUEST', 'the network has no IPv4 or IPv6 pool: pass --subnet, or use --ipam-driver kuryr');
   }
+  // Neutron requires all subnets of one IP version on a network to come from
+  // the same subnet pool, so several --subnet of one family are created
+  // without a pool; findPoolSubnets finds them by name and CIDR.
+  for (const version of [4, 6]) {
+    const sameFamily = bodies.filter((body) => body.ip_version === version);
+    if (sameFamily.length > 1) for (const body of sameFamily) delete body.subnetpool_id;
+  }
   return ctx.neutron.subnets.createBulk(bodies);
 }
 
@@ -77,7 +84,8 @@ function subnetBody(ctx: ServiceContext, neutronNetworkId: string, version: IpVe
   if (pool !== undefined) body.subnetpool_id = pool.subnetPoolId;
   // --aux-address values are cut out of the allocation pools, so Neutron never
   // hands them to a port and they disappear with the subnet on network rm.
-  const auxAddresses = Object.values(datum.AuxAddresses);
+  // dockerd sends them in CIDR form, like the gateway.
+  const auxAddresses = Object.values(datum.AuxAddresses).map((address) => address.split('/')[0] ?? address);
   if (pool?.subPool !== undefined || auxAddresses.length > 0) {
     const range = pool?.subPool === undefined ? cidr : parseCidr(pool.subPool);
     body.allocation_pools = allocationPools(cidr, range, [gateway ?? defaultGateway(cidr), ...auxAddresses]);

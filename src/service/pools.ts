@@ -6,6 +6,7 @@ import { KuryrError, isHttpStatus } from '../errors.js';
 import type { Subnet } from '../neutron/index.js';
 import { parseCidr } from './cidr.js';
 import type { PoolInfo, ServiceContext } from './context.js';
+import { subnetName } from './naming.js';
 
 /**
  * Splits a PoolID. Pools kuryr creates per CIDR are plain subnet pool UUIDs,
@@ -67,14 +68,20 @@ function parseSubPool(description: string | undefined): string | undefined {
   return description.slice(SUB_POOL_MARK.length);
 }
 
-/** The Neutron subnets allocated for a pool; served from the network cache when possible. */
+/**
+ * Finds the Neutron subnets allocated for a pool, from the network cache when
+ * possible. A network with several subnets of one family has them without a
+ * subnet pool, so a pool kuryr owns also matches its `kuryr-subnet-<cidr>`.
+ */
 export async function findPoolSubnets(ctx: ServiceContext, pool: PoolInfo): Promise<Subnet[]> {
+  const matches = (subnet: Subnet): boolean =>
+    subnet.cidr === pool.cidr &&
+    (subnet.subnetpool_id === pool.subnetPoolId || (pool.ownedByKuryr && !subnet.subnetpool_id && subnet.name === subnetName(pool.cidr)));
   const cached: Subnet[] = [];
-  for (const network of ctx.networks.values()) {
-    for (const subnet of network.subnets) {
-      if (subnet.subnetpool_id === pool.subnetPoolId && subnet.cidr === pool.cidr) cached.push(subnet);
-    }
-  }
+  for (const network of ctx.networks.values()) cached.push(...network.subnets.filter(matches));
   if (cached.length > 0) return cached;
-  return ctx.neutron.subnets.list({ subnetpool_id: pool.subnetPoolId, cidr: pool.cidr });
+  const pooled = await ctx.neutron.subnets.list({ subnetpool_id: pool.subnetPoolId, cidr: pool.cidr });
+  if (pooled.length > 0 || !pool.ownedByKuryr) return pooled;
+  const named = await ctx.neutron.subnets.list({ name: subnetName(pool.cidr), cidr: pool.cidr });
+  return named.filter(matches);
 }
