@@ -1,6 +1,11 @@
 export { VethBinder, DEFAULT_SCRIPT_TIMEOUT_MS } from './veth.js';
 export type { VethBinderOptions } from './veth.js';
-export { vethNames, validatePortId } from './names.js';
+export { hybridPlugNames, vethNames, validatePortId } from './names.js';
+export type { HybridPlugNames } from './names.js';
+export { OvsBinder, DEFAULT_INTEGRATION_BRIDGE, parseOvsVifDetails } from './ovs.js';
+export type { OvsBinderOptions, OvsPlug } from './ovs.js';
+export { SelectingBinder, binderKindFor } from './select.js';
+export type { BinderKind, SelectingBinderOptions } from './select.js';
 export { DEFAULT_BINDIR, bindingScriptArgv, classifyVifType } from './script.js';
 export type { ScriptAction, VifTypeKind } from './script.js';
 export type { BoundInterface, PortBinder, PortBindingRequest } from './types.js';

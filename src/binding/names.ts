@@ -15,6 +15,22 @@ export function vethNames(portId: string): BoundInterface {
   return { hostIfName: `tap${idPrefix}`, containerIfName: `t_c${idPrefix}` };
 }
 
+/** The devices of an OVS hybrid plug, which puts a Linux bridge between the tap and Open vSwitch. */
+export interface HybridPlugNames {
+  /** `qbr<id>`: the Linux bridge that contains the tap and the `qvb` end. */
+  bridgeName: string;
+  /** `qvb<id>`: the veth end in the Linux bridge. */
+  bridgeIfName: string;
+  /** `qvo<id>`: the veth end on the OVS integration bridge. */
+  ovsIfName: string;
+}
+
+/** Returns the hybrid-plug device names for a port, following Nova's and Neutron's `qbr`/`qvb`/`qvo` scheme. */
+export function hybridPlugNames(portId: string): HybridPlugNames {
+  const idPrefix = portId.slice(0, PORT_ID_PREFIX_LENGTH);
+  return { bridgeName: `qbr${idPrefix}`, bridgeIfName: `qvb${idPrefix}`, ovsIfName: `qvo${idPrefix}` };
+}
+
 /**
  * Throws `INVALID_REQUEST` unless `portId` is a UUID, as Neutron port ids are. A shorter or empty id
  * would give device names (`tap`, `t_c`) that collide between ports.

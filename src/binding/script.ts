@@ -9,18 +9,20 @@ export const DEFAULT_BINDIR = '/usr/libexec/kuryr';
 export type ScriptAction = 'bind' | 'unbind';
 
 /**
- * Category of a `binding:vif_type`, which decides how the binder handles it:
- * - `linuxbridge` (`bridge`): the veth pair is enough, because the linuxbridge agent plugs the tap
- *   of a `kuryr:container` port into its `brq` bridge itself. An installed `bridge` script still runs.
+ * Category of a `binding:vif_type`, which decides how the veth binder handles it:
+ * - `veth-only` (`bridge`, `tap`): the veth pair is enough. The linuxbridge agent plugs the tap
+ *   of a `kuryr:container` port into its `brq` bridge itself, and a `tap` driver (networking-calico,
+ *   for example) routes to the tap as it is. An installed script of that name still runs.
  * - `not-bound` (`unbound`, `binding_failed`): no mechanism driver bound the port to this host.
  * - `scripted`: every other vif_type needs an executable of that name in the bindir.
  */
-export type VifTypeKind = 'linuxbridge' | 'not-bound' | 'scripted';
+export type VifTypeKind = 'veth-only' | 'not-bound' | 'scripted';
 
 export function classifyVifType(vifType: string): VifTypeKind {
   switch (vifType) {
     case 'bridge':
-      return 'linuxbridge';
+    case 'tap':
+      return 'veth-only';
     case 'unbound':
     case 'binding_failed':
       return 'not-bound';

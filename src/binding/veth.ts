@@ -7,6 +7,7 @@ import { validatePortId, vethNames } from './names.js';
 import { DEFAULT_BINDIR, bindingScriptArgv, classifyVifType, findBindingScript, isExecutableFile } from './script.js';
 import type { ScriptAction } from './script.js';
 import type { BoundInterface, PortBinder, PortBindingRequest } from './types.js';
+import { configureVethPair, ensureVethPair } from './veth-pair.js';
 
 export interface VethBinderOptions {
   runner: CommandRunner;
@@ -51,8 +52,9 @@ export class VethBinder implements PortBinder {
     const log = this.#logger.child({ portId: request.portId, endpointId: request.endpointId, ...names });
 
     try {
-      await this.#ensureVethPair(names, log);
-      await this.#configureVethPair(names, request);
+      const ends = { hostIfName: names.hostIfName, peerIfName: names.containerIfName };
+      await ensureVethPair(this.#ip, ends, log);
+      await configureVethPair(this.#ip, ends, request.mtu, request.macAddress);
       if (script !== undefined) await this.#runScript(script, 'bind', request, names.hostIfName, log);
     } catch (error) {
       await this.#removeAfterFailedBind(names.hostIfName, log);
@@ -96,7 +98,7 @@ export class VethBinder implements PortBinder {
     switch (kind) {
       case 'not-bound':
         throw portNotBound(request);
-      case 'linuxbridge':
+      case 'veth-only':
         return findBindingScript(this.#bindir, request.vifType, this.#isExecutable);
       case 'scripted': {
         const script = await findBindingScript(this.#bindir, request.vifType, this.#isExecutable);
@@ -106,43 +108,6 @@ export class VethBinder implements PortBinder {
       default:
         return assertNever(kind);
     }
-  }
-
-  /** Creates the pair, or keeps an existing one whose host end is a veth peered with the expected container end. */
-  async #ensureVethPair({ hostIfName, containerIfName }: BoundInterface, log: Logger): Promise<void> {
-    const existing = await this.#ip.showLink(hostIfName);
-    if (existing?.kind === 'veth' && existing.link === containerIfName) {
-      log.debug('reusing existing veth pair');
-      return;
-    }
-
-    // The names derive from the port id, so a device with either name is left over from an
-    // earlier bind of this port. That includes a pair whose container end Docker already moved
-    // into a container: its peer is then in another namespace and cannot be checked by name.
-    if (existing !== undefined) {
-      log.warn({ kind: existing.kind, link: existing.link }, 'replacing host interface that is not the expected veth');
-      await this.#ip.deleteLink(hostIfName);
-    }
-    if (await this.#ip.linkExists(containerIfName)) {
-      log.warn('removing stale container interface');
-      await this.#ip.deleteLink(containerIfName);
-    }
-    await this.#ip.addVethPair(hostIfName, containerIfName);
-  }
-
-  async #configureVethPair({ hostIfName, containerIfName }: BoundInterface, request: PortBindingRequest): Promise<void> {
-    // Both ends get the network MTU. A veth drops frames longer than the receiving end's MTU,
-    // so a host end left at the kernel default of 1500 breaks networks with jumbo frames.
-    await this.#ip.setMtu(hostIfName, request.mtu);
-    await this.#ip.setMtu(containerIfName, request.mtu);
-
-    // Neutron's anti-spoofing rules drop frames whose source MAC is not the port's.
-    await this.#ip.setAddress(containerIfName, request.macAddress);
-
-    // No traffic passes the bridge until the host end is up. Bringing the container end up now
-    // does no harm, and its MTU and MAC survive Docker's move into the container namespace.
-    await this.#ip.setUp(hostIfName);
-    await this.#ip.setUp(containerIfName);
   }
 
   async #runScript(

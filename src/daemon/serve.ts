@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { VethBinder } from '../binding/index.js';
+import { SelectingBinder } from '../binding/index.js';
 import { loadConfigFile, type KuryrConfig } from '../config/index.js';
 import { ExecFileRunner } from '../host/index.js';
 import { FetchTransport, KeystoneSession, NeutronClient } from '../neutron/index.js';
@@ -69,7 +69,7 @@ function buildContext(config: KuryrConfig, logger: Logger): ServiceContext {
     logger,
   });
   const runner = new ExecFileRunner({ logger });
-  const binder = new VethBinder({ runner, bindir: config.DEFAULT.bindir, logger });
+  const binder = new SelectingBinder({ runner, bindir: config.DEFAULT.bindir, logger });
   return new ServiceContext(neutron, binder, {
     hostName: config.DEFAULT.host ?? hostname(),
     subnetPoolPrefix: config.DEFAULT.subnetpool_name_prefix,

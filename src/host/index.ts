@@ -3,12 +3,16 @@ export type { CommandResult, CommandRunner, ExecFileRunnerOptions, RunOptions } 
 export { normalizeMac, validateIfName, validateMtu } from './validate.js';
 export {
   IpLink,
+  addBridgeArgv,
   addVethPairArgv,
   deleteLinkArgv,
   listLinksArgv,
   setAddressArgv,
+  setMasterArgv,
   setMtuArgv,
   setUpArgv,
   showLinkArgv,
 } from './ip.js';
 export type { LinkInfo } from './ip.js';
+export { OvsVsctl, addOvsPortArgv, deleteOvsPortArgv } from './ovs.js';
+export type { OvsInterfaceIds } from './ovs.js';

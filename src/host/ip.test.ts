@@ -4,10 +4,12 @@ import { CommandError, KuryrError } from '../errors.js';
 import { FakeRunner } from './fake-runner.js';
 import {
   IpLink,
+  addBridgeArgv,
   addVethPairArgv,
   deleteLinkArgv,
   listLinksArgv,
   setAddressArgv,
+  setMasterArgv,
   setMtuArgv,
   setUpArgv,
   showLinkArgv,
@@ -36,6 +38,8 @@ describe('ip argv builders', () => {
     assert.deepEqual(showLinkArgv('tapabc'), ['ip', '-json', 'link', 'show', 'dev', 'tapabc']);
     assert.deepEqual(showLinkArgv('tapabc', { details: true }), ['ip', '-json', '-details', 'link', 'show', 'dev', 'tapabc']);
     assert.deepEqual(listLinksArgv(), ['ip', '-json', 'link', 'show']);
+    assert.deepEqual(addBridgeArgv('qbrabc'), ['ip', 'link', 'add', 'qbrabc', 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0']);
+    assert.deepEqual(setMasterArgv('tapabc', 'qbrabc'), ['ip', 'link', 'set', 'dev', 'tapabc', 'master', 'qbrabc']);
   });
 
   const invalidCalls: [string, () => unknown, string][] = [

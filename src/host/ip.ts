@@ -27,6 +27,21 @@ export function setUpArgv(ifName: string): string[] {
   return ['ip', 'link', 'set', 'dev', ifName, 'up'];
 }
 
+/**
+ * Builds the argv that adds a Linux bridge with STP off and a forward delay of 0, as Neutron's
+ * hybrid-plug `qbr` bridges are set up, so a port that joins the bridge forwards at once.
+ */
+export function addBridgeArgv(bridgeName: string): string[] {
+  validateIfName(bridgeName);
+  return ['ip', 'link', 'add', bridgeName, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0'];
+}
+
+export function setMasterArgv(ifName: string, bridgeName: string): string[] {
+  validateIfName(ifName);
+  validateIfName(bridgeName);
+  return ['ip', 'link', 'set', 'dev', ifName, 'master', bridgeName];
+}
+
 export function deleteLinkArgv(ifName: string): string[] {
   validateIfName(ifName);
   return ['ip', 'link', 'delete', 'dev', ifName];
@@ -102,6 +117,14 @@ export class IpLink {
 
   async setUp(ifName: string): Promise<void> {
     await this.#runner.run(setUpArgv(ifName));
+  }
+
+  async addBridge(bridgeName: string): Promise<void> {
+    await this.#runner.run(addBridgeArgv(bridgeName));
+  }
+
+  async setMaster(ifName: string, bridgeName: string): Promise<void> {
+    await this.#runner.run(setMasterArgv(ifName, bridgeName));
   }
 
   /** Deletes the link and returns false when it did not exist. Other failures throw `CommandError`. */
