@@ -25,10 +25,10 @@ describe('parseConfig', () => {
   });
 
   it('rejects an invalid boolean naming the key', () => {
-    assert.throws(() => parseConfig(`${minimal}enable_dhcp = maybe\n`, 'kuryr.conf'), /neutron\.enable_dhcp: expected true or false, got "maybe"/);
+    assert.throws(() => parseConfig(`${minimal}enable_dhcp = maybe\n`, 'kuryr.conf'), /neutron\.enable_dhcp \(set by file:kuryr\.conf\): expected true or false, got "maybe"/);
   });
 
   it('rejects a missing auth_url', () => {
-    assert.throws(() => parseConfig('[neutron]\nusername = x\n', 'kuryr.conf'), /neutron\.auth_url/);
+    assert.throws(() => parseConfig('[neutron]\nusername = x\n', 'kuryr.conf'), /\[neutron\] auth_url, or OS_AUTH_URL or IDENTITY_URL/);
   });
 });

@@ -18,6 +18,15 @@ const bool = z
 
 const seconds = z.coerce.number().min(0).max(3600);
 
+/** A non-empty string that stays undefined when the key is absent. */
+const optionalText = z.string().min(1).optional();
+
+/** `host:port` of the metrics listener; empty or `0` turns it off. */
+const listenAddress = z
+  .string()
+  .trim()
+  .regex(/^(|0|(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5})$/, 'expected host:port such as 127.0.0.1:9797, or 0 to turn metrics off');
+
 export const defaultSectionSchema = z.object({
   kuryr_uri: z.string().default('http://127.0.0.1:23750'),
   capability_scope: z.enum(['local', 'global']).default('local'),
@@ -30,16 +39,40 @@ export const defaultSectionSchema = z.object({
   /** kuryr-ts: binding:host_id for ports; must match the L2 agent's `host`. Defaults to the system host name. */
   host: z.string().optional(),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /** oslo.log's switch: true sets log_level to debug. */
+  debug: bool.default(false),
+  /** oslo.log's log file; relative names are joined to log_dir. Without it the daemon logs to stdout. */
+  log_file: optionalText,
+  log_dir: optionalText,
+  /** kuryr-ts: Prometheus metrics, /healthz and /readyz. */
+  metrics_address: listenAddress.default('127.0.0.1:9797'),
 });
 
 export const neutronSectionSchema = z.object({
-  auth_url: z.string().url('expected a URL such as http://keystone:5000/v3'),
-  auth_type: z.enum(['password']).default('password'),
-  username: z.string().min(1),
-  password: z.string().min(1),
-  project_name: z.string().min(1),
+  // The credential keys are optional here because the environment and
+  // clouds.yaml may supply them; resolveKeystoneSettings checks that the
+  // chosen auth_type has what it needs.
+  auth_url: z.string().url('expected a URL such as http://keystone:5000/v3').optional(),
+  auth_type: z
+    .enum(['password', 'v3password', 'v3applicationcredential', 'applicationcredential', 'token', 'v3token'])
+    .optional(),
+  username: optionalText,
+  user_id: optionalText,
+  password: optionalText,
+  project_name: optionalText,
+  project_id: optionalText,
   user_domain_name: z.string().default('Default'),
+  user_domain_id: optionalText,
   project_domain_name: z.string().default('Default'),
+  project_domain_id: optionalText,
+  application_credential_id: optionalText,
+  application_credential_name: optionalText,
+  application_credential_secret: optionalText,
+  token: optionalText,
+  cafile: optionalText,
+  certfile: optionalText,
+  keyfile: optionalText,
+  insecure: bool.default(false),
   region_name: z.string().optional(),
   endpoint_type: z.enum(['public', 'internal', 'admin']).default('public'),
   default_subnetpool_v4: z.string().default('kuryr'),
@@ -53,7 +86,7 @@ export const neutronSectionSchema = z.object({
 
 export const configSchema = z.object({
   DEFAULT: defaultSectionSchema.default(defaultSectionSchema.parse({})),
-  neutron: neutronSectionSchema,
+  neutron: neutronSectionSchema.default(neutronSectionSchema.parse({})),
   binding: bindingSectionSchema.default(bindingSectionSchema.parse({})),
 });
 

@@ -8,24 +8,31 @@ import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { SelectingBinder } from '../binding/index.js';
-import { loadConfigFile, type KuryrConfig } from '../config/index.js';
+import { resolveConfig, type KuryrConfig } from '../config/index.js';
 import { ExecFileRunner } from '../host/index.js';
-import { FetchTransport, KeystoneSession, NeutronClient } from '../neutron/index.js';
 import { createProtocolServer } from '../protocol/index.js';
 import { createDriverService, ServiceContext } from '../service/index.js';
 import { listenOnSocket, listenOnTcp } from './listen.js';
+import { createOpenStackClients } from './openstack.js';
 
 export interface ServeOptions {
   configFile: string;
+  /** False when configFile is the built-in default, which may then be missing. */
+  configFileExplicit?: boolean;
   socket?: string;
 }
 
 const SPEC_FILE = '/usr/lib/docker/plugins/kuryr/kuryr.spec';
 
 export async function serve(options: ServeOptions): Promise<void> {
-  const { config, unknownKeys } = await loadConfigFile(options.configFile);
-  const logger = pino({ level: config.DEFAULT.log_level, base: { service: 'kuryr' } });
-  for (const key of unknownKeys) logger.warn({ key, file: options.configFile }, 'unknown configuration key ignored');
+  const resolved = await resolveConfig({
+    configFile: options.configFile,
+    configFileExplicit: options.configFileExplicit ?? true,
+    overrides: options.socket === undefined ? [] : [{ source: 'cli:--socket', sections: { DEFAULT: { socket_path: options.socket } } }],
+  });
+  const config = resolved.config;
+  const logger = pino({ level: config.DEFAULT.debug ? 'debug' : config.DEFAULT.log_level, base: { service: 'kuryr' } });
+  for (const warning of resolved.warnings) logger.warn(warning);
 
   const context = buildContext(config, logger);
   const server = createProtocolServer({
@@ -33,7 +40,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     logger,
     scope: config.DEFAULT.capability_scope,
   });
-  const socketPath = options.socket ?? config.DEFAULT.socket_path;
+  const socketPath = config.DEFAULT.socket_path;
   await listenOnSocket(server, socketPath);
   logger.info({ socketPath, hostName: context.config.hostName }, 'listening');
 
@@ -52,22 +59,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 
 function buildContext(config: KuryrConfig, logger: Logger): ServiceContext {
   const neutronConfig = config.neutron;
-  const transport = new FetchTransport();
-  const session = new KeystoneSession({
-    authUrl: neutronConfig.auth_url,
-    user: { name: neutronConfig.username, domain: { name: neutronConfig.user_domain_name } },
-    password: neutronConfig.password,
-    project: { name: neutronConfig.project_name, domain: { name: neutronConfig.project_domain_name } },
-    transport,
-    logger,
-  });
-  const neutron = new NeutronClient({
-    tokens: session,
-    transport,
-    endpoint: { serviceType: 'network', interface: neutronConfig.endpoint_type, region: neutronConfig.region_name },
-    timeoutMs: neutronConfig.timeout * 1000,
-    logger,
-  });
+  const { neutron } = createOpenStackClients(config, logger);
   const runner = new ExecFileRunner({ logger });
   const binder = new SelectingBinder({ runner, bindir: config.DEFAULT.bindir, logger });
   return new ServiceContext(neutron, binder, {
