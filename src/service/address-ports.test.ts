@@ -98,6 +98,43 @@ describe('address ports', () => {
     transport.assertDone();
   });
 
+  it('releases one address after a restart', async () => {
+    const dualPort = portFixture({ id: PORT, network_id: NET, mac_address: MAC, fixed_ips: [V4, V6], device_id: '', tags: ['compute:kuryr'] });
+    transport.expect(
+      { method: 'GET', path: `/v2.0/ports?fixed_ips=subnet_id%3D${SUBNET4.id}&fixed_ips=ip_address%3D10.62.0.5`, reply: { body: { ports: [dualPort] } } },
+      {
+        method: 'PUT',
+        path: `/v2.0/ports/${PORT}`,
+        reply: (request) => {
+          assert.deepEqual(fixedIpsOf(request.body), [V6]);
+          return { body: { port: { ...dualPort, fixed_ips: [V6] } } };
+        },
+      },
+    );
+    await service.releaseAddress({ PoolID: POOL4, Address: '10.62.0.5' });
+    transport.assertDone();
+  });
+
+  it('hands back an adopted dual-stack port', async () => {
+    const adopted = portFixture({
+      id: 'operator-port', network_id: NET, mac_address: MAC, fixed_ips: [V4, V6], device_owner: 'kuryr:container', device_id: '', 'binding:host_id': 'docker-host-1',
+      tags: ['kuryr.port.existing', 'kuryr.port.mac:fa:16:3e:11:22:33', 'kuryr.port.ip:10.62.0.5', 'compute:kuryr'],
+    });
+    transport.expect(
+      { method: 'GET', path: `/v2.0/ports?fixed_ips=subnet_id%3D${SUBNET6.id}&fixed_ips=ip_address%3Dfd62%3A%3A5`, reply: { body: { ports: [adopted] } } },
+      {
+        method: 'PUT',
+        path: '/v2.0/ports/operator-port',
+        reply: (request) => {
+          assert.deepEqual(fixedIpsOf(request.body), [V4], 'only the address kuryr added goes');
+          return { body: { port: { ...adopted, fixed_ips: [V4] } } };
+        },
+      },
+    );
+    await service.releaseAddress({ PoolID: POOL6, Address: 'fd62::5' });
+    transport.assertDone();
+  });
+
   it('adopts a free port holding the --ip address', async () => {
     const free = portFixture({
       id: 'operator-port', network_id: NET, mac_address: 'fa:16:3e:11:22:33', fixed_ips: [V4], device_owner: '', device_id: '', 'binding:host_id': '', tags: ['team'],
