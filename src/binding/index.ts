@@ -9,3 +9,5 @@ export type { BinderKind, SelectingBinderOptions } from './select.js';
 export { DEFAULT_BINDIR, bindingScriptArgv, classifyVifType } from './script.js';
 export type { ScriptAction, VifTypeKind } from './script.js';
 export type { BoundInterface, PortBinder, PortBindingRequest } from './types.js';
+export { MacvlanBinder, addIpvlanArgv, addMacvlanArgv, addVlanArgv } from './nested/index.js';
+export type { AddressBindingMode, MacvlanBinderOptions } from './nested/index.js';

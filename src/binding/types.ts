@@ -11,6 +11,12 @@ export interface PortBindingRequest {
   vifType: string;
   /** The port's `binding:vif_details`. */
   vifDetails: Record<string, unknown>;
+  /** The port's fixed IP addresses; nested binders allow them on the VM's port. */
+  fixedIps?: string[];
+  /** The port's `binding:vnic_type`; `direct`, `direct-physical` and `macvtap` select SR-IOV. */
+  vnicType?: string;
+  /** The port's `binding:profile`; SR-IOV reads the virtual function's `pci_slot` from it. */
+  bindingProfile?: Record<string, unknown>;
 }
 
 /** The two ends of a port's veth pair: the host end stays on the host, Docker moves the container end. */

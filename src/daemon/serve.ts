@@ -7,11 +7,11 @@
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
-import { SelectingBinder } from '../binding/index.js';
 import { resolveConfig, type KuryrConfig } from '../config/index.js';
 import { ExecFileRunner } from '../host/index.js';
 import { createProtocolServer } from '../protocol/index.js';
 import { createDriverService, ServiceContext } from '../service/index.js';
+import { createBinder, portSettings } from './binder.js';
 import { listenOnSocket, listenOnTcp } from './listen.js';
 import { createOpenStackClients } from './openstack.js';
 
@@ -61,14 +61,16 @@ function buildContext(config: KuryrConfig, logger: Logger): ServiceContext {
   const neutronConfig = config.neutron;
   const { neutron } = createOpenStackClients(config, logger);
   const runner = new ExecFileRunner({ logger });
-  const binder = new SelectingBinder({ runner, bindir: config.DEFAULT.bindir, logger });
+  const binder = createBinder(config.binding, { runner, neutron, bindir: config.DEFAULT.bindir, logger });
+  const activeTimeoutMs = neutronConfig.vif_plugging_is_fatal ? neutronConfig.vif_plugging_timeout * 1000 : 0;
+  const ports = portSettings(config.binding, config.DEFAULT.host ?? hostname(), activeTimeoutMs);
   return new ServiceContext(neutron, binder, {
-    hostName: config.DEFAULT.host ?? hostname(),
+    hostName: ports.hostName,
     subnetPoolPrefix: config.DEFAULT.subnetpool_name_prefix,
     defaultSubnetPoolV4: neutronConfig.default_subnetpool_v4,
     defaultSubnetPoolV6: neutronConfig.default_subnetpool_v6,
     enableDhcp: neutronConfig.enable_dhcp,
-    portActiveTimeoutMs: neutronConfig.vif_plugging_is_fatal ? neutronConfig.vif_plugging_timeout * 1000 : 0,
+    portActiveTimeoutMs: ports.portActiveTimeoutMs,
     portActivePollMs: 500,
   }, logger);
 }

@@ -10,7 +10,10 @@ import type { IpVersion } from './cidr.js';
 import { KeyedMutex } from './locks.js';
 
 export interface ServiceConfig {
-  /** binding:host_id for every port; must equal the L2 agent's host name. */
+  /**
+   * binding:host_id for every port: the L2 agent's host name, or empty in nested modes, where
+   * container ports stay unbound because their traffic enters Neutron through the VM's port.
+   */
   hostName: string;
   /** Name prefix of the subnet pools kuryr creates per CIDR (`kuryrPool`). */
   subnetPoolPrefix: string;

@@ -111,6 +111,9 @@ function bindingRequest(network: NetworkInfo, port: Port, endpointId: string): P
     mtu: network.mtu,
     vifType: port['binding:vif_type'] ?? 'unbound',
     vifDetails: port['binding:vif_details'] ?? {},
+    fixedIps: port.fixed_ips.map((fixedIp) => fixedIp.ip_address),
+    vnicType: port['binding:vnic_type'] ?? 'normal',
+    bindingProfile: port['binding:profile'] ?? {},
   };
 }
 

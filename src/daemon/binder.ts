@@ -1,0 +1,40 @@
+/** Chooses the port binder from the `[binding]` section. */
+import type { Logger } from 'pino';
+import { MacvlanBinder, SelectingBinder, type PortBinder } from '../binding/index.js';
+import { NESTED_DRIVERS, type BindingConfig } from '../config/index.js';
+import { KuryrError } from '../errors.js';
+import type { CommandRunner } from '../host/index.js';
+import type { NeutronClient } from '../neutron/index.js';
+
+export interface BinderDependencies {
+  runner: CommandRunner;
+  neutron: NeutronClient;
+  bindir: string;
+  logger: Logger;
+}
+
+export function createBinder(binding: BindingConfig, dependencies: BinderDependencies): PortBinder {
+  const { runner, neutron, bindir, logger } = dependencies;
+  switch (binding.driver) {
+    case 'veth':
+      return new SelectingBinder({ runner, bindir, logger });
+    case 'macvlan':
+    case 'ipvlan':
+      return new MacvlanBinder({ mode: binding.driver, runner, neutron, linkIface: binding.linkIface, logger });
+    case 'vlan':
+    case 'sriov':
+      throw new KuryrError('CONFIG_INVALID', `binding driver "${binding.driver}" is not wired into the daemon yet: use veth, macvlan or ipvlan`);
+    default:
+      throw new KuryrError('INTERNAL', `unhandled binding driver "${String(binding.driver satisfies never)}"`);
+  }
+}
+
+/**
+ * The port settings that follow from the binding driver. Nested ports are never plugged by an
+ * agent, so they stay unbound (`binding:host_id` empty), and Neutron keeps them DOWN, which
+ * makes waiting for ACTIVE pointless.
+ */
+export function portSettings(binding: BindingConfig, hostName: string, activeTimeoutMs: number): { hostName: string; portActiveTimeoutMs: number } {
+  if (NESTED_DRIVERS.includes(binding.driver)) return { hostName: '', portActiveTimeoutMs: 0 };
+  return { hostName, portActiveTimeoutMs: activeTimeoutMs };
+}
