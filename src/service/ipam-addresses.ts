@@ -10,7 +10,7 @@ import { contains, defaultGateway, parseCidr, parseIp } from './cidr.js';
 import { addAddressToPort, adoptOrExplain, findPortForMac, isAddressTaken, releasePortAddress, rememberPort } from './address-ports.js';
 import { addressKey, type PoolInfo, type ServiceContext } from './context.js';
 import { deleteExposedPortsGroup } from './exposed-ports.js';
-import { PORT_DEVICE_OWNER, PORT_NAME, PORT_TAG } from './naming.js';
+import { AUX_ADDRESS_TAG_PREFIX, PORT_DEVICE_OWNER, PORT_NAME, PORT_TAG } from './naming.js';
 import { findPoolSubnets, resolvePool } from './pools.js';
 
 const GATEWAY_REQUEST = 'com.docker.network.gateway';
@@ -38,6 +38,9 @@ export async function requestAddress(ctx: ServiceContext, request: RequestAddres
     throw new KuryrError('NOT_FOUND', `no Neutron subnet allocated from pool "${request.PoolID}" (${pool.cidr}): recreate the Docker network`);
   }
 
+  if (request.Address !== '' && (subnet.tags ?? []).includes(`${AUX_ADDRESS_TAG_PREFIX}${request.Address}`)) {
+    throw new KuryrError('CONFLICT', `address "${request.Address}" is reserved by --aux-address on subnet ${subnet.cidr}: choose another --ip`);
+  }
   const mac = request.Options[MAC_OPTION];
   // dockerd requests the IPv4 address first, so only an IPv6 request can find
   // its endpoint's port already made; an IPv4 request saves the lookup.

@@ -12,6 +12,8 @@ export const EXISTING_PORT_TAG = 'kuryr.port.existing';
 export const EXISTING_NETWORK_TAG_PREFIX = 'kuryr.net.existing:';
 /** Tag on the Neutron network of a Docker `--internal` network: Join returns no gateway for it. */
 export const INTERNAL_NETWORK_TAG = 'kuryr.net.internal';
+/** Tag prefix on a subnet for each --aux-address, which kuryr keeps out of Docker's --ip. */
+export const AUX_ADDRESS_TAG_PREFIX = 'kuryr.aux:';
 export const SUBNET_NAME_PREFIX = 'kuryr-subnet-';
 export const NETWORK_NAME_PREFIX = 'kuryr-net-';
 export const PORT_NAME = 'kuryr-port';

@@ -102,6 +102,14 @@ describe('network options', () => {
       assert.deepEqual(bodies[0]?.allocation_pools, [{ start: '10.64.0.4', end: '10.64.0.254' }]);
       assert.equal(bodies[1]?.allocation_pools, undefined);
     }, subnets);
+    transport.expect({
+      method: 'PUT',
+      path: '/v2.0/subnets/subnet-a/tags',
+      reply: (request) => {
+        assert.deepEqual(bodyOf<{ tags: string[] }>(request.body).tags, ['kuryr.aux:10.64.0.2', 'kuryr.aux:10.64.0.3']);
+        return { body: { tags: [] } };
+      },
+    });
     await service.createNetwork({
       NetworkID: NETWORK_ID,
       Options: {},
@@ -112,6 +120,11 @@ describe('network options', () => {
       IPv6Data: [],
     });
     transport.assertDone();
+
+    await assert.rejects(
+      service.requestAddress({ PoolID: 'pool-a', Address: '10.64.0.2', Options: { 'com.docker.network.endpoint.macaddress': '02:42:0a:40:00:02' } }),
+      { message: 'address "10.64.0.2" is reserved by --aux-address on subnet 10.64.0.0/24: choose another --ip' },
+    );
 
     // ReleasePool still finds the pool-less subnet by name and CIDR.
     transport.expect(

@@ -5,10 +5,10 @@
 import { KuryrError, isHttpStatus } from '../errors.js';
 import type { Network, Subnet, SubnetCreate } from '../neutron/index.js';
 import type { CreateNetwork, DeleteNetwork, IpamDatum } from '../protocol/index.js';
-import { allocationPools, defaultGateway, parseCidr, type IpVersion } from './cidr.js';
+import { allocationPools, defaultGateway, formatCidr, parseCidr, type IpVersion } from './cidr.js';
 import type { NetworkInfo, PoolInfo, ServiceContext } from './context.js';
 import { deleteOwnedPool } from './ipam-pools.js';
-import { dockerIdTags, INTERNAL_NETWORK_TAG, networkName, subnetName, subnetPoolName } from './naming.js';
+import { AUX_ADDRESS_TAG_PREFIX, dockerIdTags, INTERNAL_NETWORK_TAG, networkName, subnetName, subnetPoolName } from './naming.js';
 
 const INTERNAL_OPTION = 'com.docker.network.internal';
 
@@ -67,7 +67,29 @@ async function createSubnets(ctx: ServiceContext, network: Network, request: Cre
     const sameFamily = bodies.filter((body) => body.ip_version === version);
     if (sameFamily.length > 1) for (const body of sameFamily) delete body.subnetpool_id;
   }
-  return ctx.neutron.subnets.createBulk(bodies);
+  const subnets = await ctx.neutron.subnets.createBulk(bodies);
+  await tagAuxAddresses(ctx, subnets, [...request.IPv4Data, ...request.IPv6Data]);
+  return subnets;
+}
+
+/**
+ * Tags each subnet with its aux addresses (`kuryr.aux:<ip>`). Neutron accepts
+ * a fixed IP outside the allocation pools, so RequestAddress reads these tags
+ * to reject a --ip that names an aux address.
+ */
+async function tagAuxAddresses(ctx: ServiceContext, subnets: Subnet[], data: IpamDatum[]): Promise<void> {
+  for (const subnet of subnets) {
+    const datum = data.find((candidate) => candidate.Pool !== '' && formatCidr(parseCidr(candidate.Pool)) === formatCidr(parseCidr(subnet.cidr)));
+    const auxAddresses = datum === undefined ? [] : auxAddressesOf(datum);
+    if (auxAddresses.length === 0) continue;
+    subnet.tags = auxAddresses.map((address) => `${AUX_ADDRESS_TAG_PREFIX}${address}`);
+    await ctx.neutron.replaceTags('subnets', subnet.id, subnet.tags);
+  }
+}
+
+/** Returns the --aux-address values without the prefix length dockerd appends. */
+function auxAddressesOf(datum: IpamDatum): string[] {
+  return Object.values(datum.AuxAddresses).map((address) => address.split('/')[0] ?? address);
 }
 
 function subnetBody(ctx: ServiceContext, neutronNetworkId: string, version: IpVersion, datum: IpamDatum, pool: PoolInfo | undefined): SubnetCreate {
@@ -84,8 +106,7 @@ function subnetBody(ctx: ServiceContext, neutronNetworkId: string, version: IpVe
   if (pool !== undefined) body.subnetpool_id = pool.subnetPoolId;
   // --aux-address values are cut out of the allocation pools, so Neutron never
   // hands them to a port and they disappear with the subnet on network rm.
-  // dockerd sends them in CIDR form, like the gateway.
-  const auxAddresses = Object.values(datum.AuxAddresses).map((address) => address.split('/')[0] ?? address);
+  const auxAddresses = auxAddressesOf(datum);
   if (pool?.subPool !== undefined || auxAddresses.length > 0) {
     const range = pool?.subPool === undefined ? cidr : parseCidr(pool.subPool);
     body.allocation_pools = allocationPools(cidr, range, [gateway ?? defaultGateway(cidr), ...auxAddresses]);

@@ -17,7 +17,7 @@ import {
   removeContainersAndNetworks,
 } from '../support/kuryr-network.js';
 
-const CONTAINERS = ['kuryr-e2e-c-aux', 'kuryr-e2e-c-int', 'kuryr-e2e-c-ip', 'kuryr-e2e-c-adopt', 'kuryr-e2e-c-held', 'kuryr-e2e-c-mac'];
+const CONTAINERS = ['kuryr-e2e-c-aux', 'kuryr-e2e-c-onaux', 'kuryr-e2e-c-int', 'kuryr-e2e-c-ip', 'kuryr-e2e-c-adopt', 'kuryr-e2e-c-held', 'kuryr-e2e-c-mac'];
 const NETWORKS = ['kuryr-e2e-aux', 'kuryr-e2e-int', 'kuryr-e2e-ip'];
 const OPERATOR_MAC = 'fa:16:3e:62:00:99';
 
@@ -61,8 +61,11 @@ describe('network options', () => {
     const nic = await containerAddresses('kuryr-e2e-c-aux');
     await portWithAddresses(state.id, nic.ipv4);
     assert.ok(!['10.64.0.2', '10.64.0.3'].includes(nic.ipv4[0] ?? ''));
+    const onAux = await docker('run', '-d', '--net', 'kuryr-e2e-aux', '--ip', '10.64.0.2', '--name', 'kuryr-e2e-c-onaux', 'busybox');
+    assert.notEqual(onAux.code, 0);
+    assert.match(onAux.stderr, /address "10\.64\.0\.2" is reserved by --aux-address/);
 
-    await removeContainersAndNetworks(['kuryr-e2e-c-aux'], ['kuryr-e2e-aux']);
+    await removeContainersAndNetworks(['kuryr-e2e-c-aux', 'kuryr-e2e-c-onaux'], ['kuryr-e2e-aux']);
     await assertNetworkGone(state.id, ['10.64.0.0/24', '10.64.1.0/24']);
   });
 
