@@ -16,7 +16,7 @@ import {
 } from '../support/kuryr-network.js';
 
 const AUTO_NETWORKS = ['kuryr-e2e-auto1', 'kuryr-e2e-auto2', 'kuryr-e2e-auto3'];
-const CONTAINERS = ['kuryr-e2e-c-auto1', 'kuryr-e2e-c-auto2', 'kuryr-e2e-c-auto3', 'kuryr-e2e-c-nogw', 'kuryr-e2e-c-v6', 'kuryr-e2e-c-v6auto', 'kuryr-e2e-c-ds'];
+const CONTAINERS = ['kuryr-e2e-c-auto1', 'kuryr-e2e-c-auto2', 'kuryr-e2e-c-auto3', 'kuryr-e2e-c-nogw', 'kuryr-e2e-c-v6', 'kuryr-e2e-c-v6auto', 'kuryr-e2e-c-ds', 'kuryr-e2e-c-ds-ip'];
 const NETWORKS = [...AUTO_NETWORKS, 'kuryr-e2e-nogw', 'kuryr-e2e-v6', 'kuryr-e2e-v6auto', 'kuryr-e2e-ds'];
 
 async function defaultPoolId(name: string): Promise<string> {
@@ -127,7 +127,13 @@ describe('pools and addresses', () => {
     assert.ok(nic.defaultRoutes.includes('default via 10.62.1.1 dev eth0'), nic.defaultRoutes.join('; '));
     assert.ok(nic.defaultRoutes.some((route) => route.startsWith('default via fd62:0:0:1::1 dev eth0')), nic.defaultRoutes.join('; '));
 
-    await removeContainersAndNetworks(['kuryr-e2e-c-ds'], []);
+    await dockerOk('run', '-itd', '--net', 'kuryr-e2e-ds', '--ip', '10.62.1.77', '--ip6', 'fd62:0:0:1::77', '--name', 'kuryr-e2e-c-ds-ip', 'busybox');
+    const fixed = await containerAddresses('kuryr-e2e-c-ds-ip');
+    assert.deepEqual(fixed.ipv4, ['10.62.1.77']);
+    assert.deepEqual(fixed.ipv6, ['fd62:0:0:1::77']);
+    assert.equal((await portWithAddresses(state.id, ['10.62.1.77', 'fd62:0:0:1::77'])).mac_address, fixed.mac);
+
+    await removeContainersAndNetworks(['kuryr-e2e-c-ds', 'kuryr-e2e-c-ds-ip'], []);
     const { ports } = await neutronGet<{ ports: unknown[] }>(`/ports?network_id=${state.id}&device_owner=kuryr%3Acontainer`);
     assert.equal(ports.length, 0, 'the port goes with its last address');
     await removeContainersAndNetworks([], ['kuryr-e2e-ds']);
