@@ -170,7 +170,7 @@ function noBindingForVifType(request: PortBindingRequest, bindir: string): Kuryr
     'BINDING_FAILED',
     `cannot bind port "${request.portId}": vif_type "${request.vifType}" has no built-in binding and ` +
       `there is no executable binding script named "${request.vifType}" in "${bindir}"; install one or ` +
-      'use the linuxbridge mechanism driver (vif_type "bridge")',
+      'use the linuxbridge or openvswitch mechanism driver (vif_type "bridge" or "ovs")',
   );
 }
 
