@@ -6,13 +6,16 @@
  */
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { resolveConfig, type KuryrConfig } from '../config/index.js';
 import { ExecFileRunner } from '../host/index.js';
+import type { CallInfo } from '../neutron/index.js';
+import { createLogger, logFilePath, type LogFormat } from '../observability/index.js';
 import { createProtocolServer } from '../protocol/index.js';
 import { createDriverService, ServiceContext } from '../service/index.js';
 import { createBinder, portSettings } from './binder.js';
 import { listenOnSocket, listenOnTcp } from './listen.js';
+import { DaemonObservability, probeOpenStack } from './observability.js';
 import { createOpenStackClients } from './openstack.js';
 
 export interface ServeOptions {
@@ -20,6 +23,9 @@ export interface ServeOptions {
   /** False when configFile is the built-in default, which may then be missing. */
   configFileExplicit?: boolean;
   socket?: string;
+  logFormat?: LogFormat;
+  /** Resolves to stop the daemon; by default it runs until SIGTERM or SIGINT. */
+  until?: Promise<void>;
 }
 
 const SPEC_FILE = '/usr/lib/docker/plugins/kuryr/kuryr.spec';
@@ -31,35 +37,47 @@ export async function serve(options: ServeOptions): Promise<void> {
     overrides: options.socket === undefined ? [] : [{ source: 'cli:--socket', sections: { DEFAULT: { socket_path: options.socket } } }],
   });
   const config = resolved.config;
-  const logger = pino({ level: config.DEFAULT.debug ? 'debug' : config.DEFAULT.log_level, base: { service: 'kuryr' } });
+  const logger = createLogger({
+    level: config.DEFAULT.debug ? 'debug' : config.DEFAULT.log_level,
+    format: options.logFormat ?? 'json',
+    file: logFilePath(config.DEFAULT.log_file, config.DEFAULT.log_dir),
+  });
   for (const warning of resolved.warnings) logger.warn(warning);
 
-  const context = buildContext(config, logger);
+  const observability = new DaemonObservability(logger);
+  const context = buildContext(config, logger, observability.onNeutronCall);
   const server = createProtocolServer({
     service: createDriverService(context),
     logger,
     scope: config.DEFAULT.capability_scope,
+    onRequest: observability.onRequest,
   });
   const socketPath = config.DEFAULT.socket_path;
   await listenOnSocket(server, socketPath);
   logger.info({ socketPath, hostName: context.config.hostName }, 'listening');
 
-  const tcpServer = config.DEFAULT.enable_tcp ? createProtocolServer({ service: createDriverService(context), logger, scope: config.DEFAULT.capability_scope }) : undefined;
+  const tcpServer = config.DEFAULT.enable_tcp ? createProtocolServer({ service: createDriverService(context), logger, scope: config.DEFAULT.capability_scope, onRequest: observability.onRequest }) : undefined;
   if (tcpServer !== undefined) {
     await listenOnTcp(tcpServer, config.DEFAULT.kuryr_uri, SPEC_FILE);
     logger.info({ uri: config.DEFAULT.kuryr_uri, specFile: SPEC_FILE }, 'listening on TCP');
   }
 
-  await waitForStopSignal();
+  await observability.listen(config.DEFAULT.metrics_address);
+  const probe = new AbortController();
+  void probeOpenStack(context.neutron, observability.readiness, logger, probe.signal);
+
+  await (options.until ?? waitForStopSignal());
   logger.info('stopping');
+  probe.abort();
+  observability.close();
   server.close();
   tcpServer?.close();
   await rm(socketPath, { force: true });
 }
 
-function buildContext(config: KuryrConfig, logger: Logger): ServiceContext {
+function buildContext(config: KuryrConfig, logger: Logger, onCall: (info: CallInfo) => void): ServiceContext {
   const neutronConfig = config.neutron;
-  const { neutron } = createOpenStackClients(config, logger);
+  const { neutron } = createOpenStackClients(config, logger, onCall);
   const runner = new ExecFileRunner({ logger });
   const binder = createBinder(config.binding, { runner, neutron, bindir: config.DEFAULT.bindir, logger });
   const activeTimeoutMs = neutronConfig.vif_plugging_is_fatal ? neutronConfig.vif_plugging_timeout * 1000 : 0;
