@@ -17,7 +17,14 @@ export interface KeystoneSettings {
   credentials: KeystoneCredentials;
 }
 
-/** Where an operator sets each credential key besides kuryr.conf, for error messages. */
+/** Key names that can replace a missing key, for error messages. */
+const ID_FORMS: Record<string, string> = {
+  username: ' (or user_id)',
+  project_name: ' (or project_id)',
+  application_credential_id: ' (or application_credential_name)',
+};
+
+/** Environment variables that set each credential key, for error messages. */
 const ALTERNATIVES: Record<string, string> = {
   auth_url: 'OS_AUTH_URL or IDENTITY_URL',
   username: 'OS_USERNAME or SERVICE_USER',
@@ -101,7 +108,7 @@ export function resolveKeystoneSettings(neutron: NeutronSection): KeystoneSettin
 function describeMissing(method: AuthMethod, missing: string[]): string {
   const keys = missing.map((key) => {
     const alternative = ALTERNATIVES[key];
-    const idForm = key === 'username' ? ' (or user_id)' : key === 'project_name' ? ' (or project_id)' : key === 'application_credential_id' ? ' (or application_credential_name)' : '';
+    const idForm = ID_FORMS[key] ?? '';
     return `[neutron] ${key}${idForm}${alternative === undefined ? '' : `, or ${alternative}`}`;
   });
   return `missing Keystone ${method.replace('_', ' ')} settings: set ${keys.join('; ')} (in kuryr.conf, the environment or a clouds.yaml cloud selected by OS_CLOUD)`;
@@ -117,7 +124,7 @@ function projectRef(neutron: NeutronSection): ProjectRef {
   return { name: neutron.project_name ?? '', domain: domainRef(neutron.project_domain_id, neutron.project_domain_name) };
 }
 
-/** A domain id wins over a name because the name has a default (`Default`) and the id never does. */
+/** Prefers the domain id over the name, because the name has a default (`Default`) and the id never does. */
 function domainRef(id: string | undefined, name: string): DomainRef {
   return id === undefined ? { name } : { id };
 }

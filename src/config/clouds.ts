@@ -18,7 +18,7 @@ export interface CloudsSearch {
   home: string;
 }
 
-/** The standard places, first match wins: the working directory, the user's, then the system's. */
+/** Lists the places searched, first match wins: OS_CLIENT_CONFIG_FILE, the working directory, the user's, then the system's. */
 export function cloudsSearchPath(search: Pick<CloudsSearch, 'configFile' | 'cwd' | 'home'>, fileName = 'clouds.yaml'): string[] {
   const standard = [join(search.cwd, fileName), join(search.home, '.config', 'openstack', fileName), join('/etc/openstack', fileName)];
   return fileName === 'clouds.yaml' && search.configFile !== undefined ? [search.configFile, ...standard] : standard;
