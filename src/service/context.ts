@@ -35,6 +35,8 @@ export interface PoolInfo {
   subPool: string | undefined;
   /** True for `kuryrPool-<cidr>` pools, which kuryr deletes on ReleasePool. */
   ownedByKuryr: boolean;
+  /** The operator's subnet named by `--ipam-opt neutron.subnet.*`, for `subnet:<uuid>` PoolIDs. */
+  existingSubnetId?: string;
 }
 
 export interface NetworkInfo {

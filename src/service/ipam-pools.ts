@@ -11,10 +11,13 @@ import type { ReleasePool, RequestPool } from '../protocol/index.js';
 import { containsCidr, findFreeSubnet, formatCidr, parseCidr, type Cidr } from './cidr.js';
 import type { PoolInfo, ServiceContext } from './context.js';
 import { SUBNET_NAME_PREFIX, subnetPoolName } from './naming.js';
+import { poolFromExistingResource } from './ipam-existing.js';
 import { findPoolSubnets, resolvePool, subPoolDescription } from './pools.js';
 
 export async function requestPool(ctx: ServiceContext, request: RequestPool): Promise<{ PoolID: string; Pool: string; Data: Record<string, string> }> {
-  const info = request.Pool === '' ? await carveFromDefaultPool(ctx, request.V6) : await ensureCidrPool(ctx, request);
+  const info =
+    (await poolFromExistingResource(ctx, request)) ??
+    (request.Pool === '' ? await carveFromDefaultPool(ctx, request.V6) : await ensureCidrPool(ctx, request));
   ctx.pools.set(info.poolId, info);
   ctx.logger.info({ poolId: info.poolId, cidr: info.cidr, subnetPoolId: info.subnetPoolId }, 'pool requested');
   return { PoolID: info.poolId, Pool: info.cidr, Data: {} };
@@ -79,7 +82,12 @@ async function carveFromDefaultPool(ctx: ServiceContext, v6: boolean): Promise<P
   if (pools.length > 1) {
     throw new KuryrError('CONFLICT', `several subnet pools are named "${name}": rename all but one`);
   }
+  return carveFromPool(ctx, pool, undefined);
+}
 
+/** Claims a free subnet of the pool's default prefix length; the PoolID is `<pool uuid>:<cidr>`. */
+export async function carveFromPool(ctx: ServiceContext, pool: SubnetPool, subPool: string | undefined): Promise<PoolInfo> {
+  const name = pool.name;
   // Serialised per pool so that two networks created at once get different subnets.
   return ctx.locks.run(`carve:${pool.id}`, async () => {
     const allocated = await ctx.neutron.subnets.list({ subnetpool_id: pool.id, fields: ['cidr'] });
@@ -89,7 +97,7 @@ async function carveFromDefaultPool(ctx: ServiceContext, v6: boolean): Promise<P
     if (free === undefined) {
       throw new KuryrError(
         'CONFLICT',
-        `default subnet pool "${name}" has no free /${prefixLength} left: add a prefix to it or pass --subnet`,
+        `subnet pool "${name}" has no free /${prefixLength} left: add a prefix to it or pass --subnet`,
       );
     }
     const cidr = formatCidr(free);
@@ -98,7 +106,7 @@ async function carveFromDefaultPool(ctx: ServiceContext, v6: boolean): Promise<P
       subnetPoolId: pool.id,
       cidr,
       version: free.version,
-      subPool: undefined,
+      subPool,
       ownedByKuryr: false,
     };
     // Claimed now, so a concurrent carve skips it before CreateNetwork allocates it in Neutron.
@@ -123,9 +131,14 @@ export async function releasePool(ctx: ServiceContext, request: ReleasePool): Pr
   // dockerd releases the pool before it deletes the network, so kuryr's
   // subnet in this pool goes first; the network itself goes in DeleteNetwork.
   const subnets = await findPoolSubnets(ctx, pool);
-  for (const subnet of subnets.filter((candidate) => candidate.name.startsWith(SUBNET_NAME_PREFIX))) {
-    await ctx.neutron.subnets.delete(subnet.id, { ignoreNotFound: true });
-    forgetSubnet(ctx, subnet.id);
+  for (const subnet of subnets) {
+    if (subnet.name.startsWith(SUBNET_NAME_PREFIX)) {
+      await ctx.neutron.subnets.delete(subnet.id, { ignoreNotFound: true });
+      forgetSubnet(ctx, subnet.id);
+    } else if ((subnet.tags ?? []).includes(pool.subnetPoolId)) {
+      // An operator's subnet reused for this pool gets its tags back; the subnet stays.
+      await ctx.neutron.replaceTags('subnets', subnet.id, (subnet.tags ?? []).filter((tag) => tag !== pool.subnetPoolId));
+    }
   }
   await deleteOwnedPool(ctx, pool.subnetPoolId);
   ctx.logger.info({ poolId: pool.poolId, cidr: pool.cidr }, 'pool released');

@@ -7,10 +7,13 @@ import type { Network, Subnet, SubnetCreate } from '../neutron/index.js';
 import type { CreateNetwork, DeleteNetwork, IpamDatum } from '../protocol/index.js';
 import { allocationPools, defaultGateway, formatCidr, parseCidr, type IpVersion } from './cidr.js';
 import type { NetworkInfo, PoolInfo, ServiceContext } from './context.js';
+import { adoptNetwork, existingNetworkTag, findNetworkToAdopt, releaseAdoptedNetwork } from './adopt-network.js';
+import { parseExistingOptions } from './existing-options.js';
 import { deleteOwnedPool } from './ipam-pools.js';
 import { AUX_ADDRESS_TAG_PREFIX, dockerIdTags, INTERNAL_NETWORK_TAG, networkName, subnetName, subnetPoolName } from './naming.js';
 
 const INTERNAL_OPTION = 'com.docker.network.internal';
+const GENERIC_OPTIONS = 'com.docker.network.generic';
 
 export async function createNetwork(ctx: ServiceContext, request: CreateNetwork): Promise<void> {
   await ctx.locks.run(`network:${request.NetworkID}`, async () => {
@@ -18,9 +21,18 @@ export async function createNetwork(ctx: ServiceContext, request: CreateNetwork)
     // A re-sent CreateNetwork finds the network made the first time.
     if (existing !== undefined) return;
 
-    const network = await createTaggedNetwork(ctx, request.NetworkID, isInternal(request));
+    const options = parseExistingOptions(genericOptions(request), '-o');
+    if (options.network !== undefined || options.subnet[4] !== undefined || options.subnet[6] !== undefined) {
+      const target = await findNetworkToAdopt(ctx, options);
+      const info = await adoptNetwork(ctx, request, target, options, isInternal(request), (network, existingSubnets) => createSubnets(ctx, network, request, existingSubnets));
+      await tagReusedSubnets(ctx, info);
+      ctx.networks.set(request.NetworkID, info);
+      return;
+    }
+
+    const network = await createTaggedNetwork(ctx, request.NetworkID, isInternal(request), options.shared ?? false);
     try {
-      const subnets = await createSubnets(ctx, network, request);
+      const subnets = await createSubnets(ctx, network, request, []);
       ctx.networks.set(request.NetworkID, toNetworkInfo(request.NetworkID, network, subnets));
     } catch (error) {
       await ctx.neutron.networks.delete(network.id, { ignoreNotFound: true });
@@ -30,14 +42,36 @@ export async function createNetwork(ctx: ServiceContext, request: CreateNetwork)
   });
 }
 
+/** Returns the `-o key=value` options, which dockerd passes as a map of strings. */
+function genericOptions(request: CreateNetwork): Record<string, string> {
+  const value: unknown = request.Options[GENERIC_OPTIONS];
+  if (value === undefined || value === null) return {};
+  const valid = typeof value === 'object' && Object.values(value).every((item) => typeof item === 'string');
+  if (!valid) throw new KuryrError('INVALID_OPTION', 'invalid -o options: every value must be a string');
+  return value as Record<string, string>;
+}
+
+/**
+ * Tags an operator's subnet that a kuryr pool now stands for with the pool's
+ * id, as upstream Kuryr does, so RequestAddress finds it after a restart.
+ */
+async function tagReusedSubnets(ctx: ServiceContext, info: NetworkInfo): Promise<void> {
+  for (const subnet of info.subnets) {
+    const pool = [...ctx.pools.values()].find((candidate) => candidate.ownedByKuryr && candidate.cidr === formatCidr(parseCidr(subnet.cidr)));
+    if (pool === undefined || subnet.subnetpool_id === pool.subnetPoolId || (subnet.tags ?? []).includes(pool.subnetPoolId)) continue;
+    subnet.tags = [...(subnet.tags ?? []), pool.subnetPoolId];
+    await ctx.neutron.replaceTags('subnets', subnet.id, subnet.tags);
+  }
+}
+
 /** dockerd sends `--internal` as a boolean option, which the schema keeps as given. */
 function isInternal(request: CreateNetwork): boolean {
   const value: unknown = request.Options[INTERNAL_OPTION];
   return value === true || value === 'true';
 }
 
-async function createTaggedNetwork(ctx: ServiceContext, networkId: string, internal: boolean): Promise<Network> {
-  const network = await ctx.neutron.networks.create({ name: networkName(networkId), admin_state_up: true });
+async function createTaggedNetwork(ctx: ServiceContext, networkId: string, internal: boolean, shared: boolean): Promise<Network> {
+  const network = await ctx.neutron.networks.create({ name: networkName(networkId), admin_state_up: true, shared });
   // The internal mark is a tag so that Join still omits the gateway after a daemon restart.
   const tags = internal ? [...dockerIdTags(networkId), INTERNAL_NETWORK_TAG] : dockerIdTags(networkId);
   try {
@@ -49,23 +83,28 @@ async function createTaggedNetwork(ctx: ServiceContext, networkId: string, inter
   return { ...network, tags };
 }
 
-async function createSubnets(ctx: ServiceContext, network: Network, request: CreateNetwork): Promise<Subnet[]> {
+/** Creates a subnet for each Docker pool whose CIDR none of the network's `existing` subnets has. */
+async function createSubnets(ctx: ServiceContext, network: Network, request: CreateNetwork, existing: Subnet[]): Promise<Subnet[]> {
+  const skip = new Set(existing.map((subnet) => formatCidr(parseCidr(subnet.cidr))));
   const bodies = [];
   for (const [version, data] of [[4, request.IPv4Data], [6, request.IPv6Data]] as const) {
     for (const datum of data) {
-      if (datum.Pool === '') continue;
+      if (datum.Pool === '' || skip.has(formatCidr(parseCidr(datum.Pool)))) continue;
       bodies.push(subnetBody(ctx, network.id, version, datum, await poolForCidr(ctx, datum.Pool)));
     }
   }
+  if (bodies.length === 0 && skip.size > 0) return [];
   if (bodies.length === 0) {
     throw new KuryrError('INVALID_REQUEST', 'the network has no IPv4 or IPv6 pool: pass --subnet, or use --ipam-driver kuryr');
   }
   // Neutron requires all subnets of one IP version on a network to come from
   // the same subnet pool, so several --subnet of one family are created
   // without a pool; findPoolSubnets finds them by name and CIDR.
+  // The same holds for an adopted network's own subnets of that family.
   for (const version of [4, 6]) {
     const sameFamily = bodies.filter((body) => body.ip_version === version);
-    if (sameFamily.length > 1) for (const body of sameFamily) delete body.subnetpool_id;
+    const otherPool = existing.some((subnet) => subnet.ip_version === version && sameFamily.some((body) => body.subnetpool_id !== (subnet.subnetpool_id ?? undefined)));
+    if (sameFamily.length > 1 || otherPool) for (const body of sameFamily) delete body.subnetpool_id;
   }
   const subnets = await ctx.neutron.subnets.createBulk(bodies);
   await tagAuxAddresses(ctx, subnets, [...request.IPv4Data, ...request.IPv6Data]);
@@ -136,7 +175,7 @@ function toNetworkInfo(networkId: string, network: Network, subnets: Subnet[]): 
     projectId: network.project_id ?? '',
     mtu: network.mtu ?? 1500,
     subnets,
-    adopted: false,
+    adopted: (network.tags ?? []).includes(existingNetworkTag(networkId)),
     internal: (network.tags ?? []).includes(INTERNAL_NETWORK_TAG),
   };
 }
@@ -176,7 +215,8 @@ export async function deleteNetwork(ctx: ServiceContext, request: DeleteNetwork)
     // Already deleted, by an earlier DeleteNetwork or by an operator.
     if (network === undefined) return;
 
-    await ctx.neutron.networks.delete(network.neutronNetworkId, { ignoreNotFound: true });
+    if (network.adopted) await releaseAdoptedNetwork(ctx, request.NetworkID, network.neutronNetworkId);
+    else await ctx.neutron.networks.delete(network.neutronNetworkId, { ignoreNotFound: true });
     ctx.networks.delete(request.NetworkID);
 
     // ReleasePool normally deleted kuryr's subnets and pools already. A pool

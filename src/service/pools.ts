@@ -24,6 +24,7 @@ export function splitPoolId(poolId: string): { subnetPoolId: string; cidr: strin
 export async function resolvePool(ctx: ServiceContext, poolId: string): Promise<PoolInfo | undefined> {
   const cached = ctx.pools.get(poolId);
   if (cached !== undefined) return cached;
+  if (poolId.startsWith(EXISTING_SUBNET_POOL_PREFIX)) return resolveExistingSubnetPool(ctx, poolId);
 
   const { subnetPoolId, cidr } = splitPoolId(poolId);
   if (cidr !== undefined) {
@@ -56,6 +57,35 @@ export async function resolvePool(ctx: ServiceContext, poolId: string): Promise<
   return info;
 }
 
+/** PoolID prefix for a pool that stands for an operator's subnet (`--ipam-opt neutron.subnet.*`). */
+export const EXISTING_SUBNET_POOL_PREFIX = 'subnet:';
+
+async function resolveExistingSubnetPool(ctx: ServiceContext, poolId: string): Promise<PoolInfo | undefined> {
+  const subnetId = poolId.slice(EXISTING_SUBNET_POOL_PREFIX.length);
+  let subnet;
+  try {
+    subnet = await ctx.neutron.subnets.get(subnetId);
+  } catch (error) {
+    if (isHttpStatus(error, 404)) return undefined;
+    throw error;
+  }
+  const info = existingSubnetPoolInfo(subnet);
+  ctx.pools.set(poolId, info);
+  return info;
+}
+
+export function existingSubnetPoolInfo(subnet: Subnet): PoolInfo {
+  return {
+    poolId: `${EXISTING_SUBNET_POOL_PREFIX}${subnet.id}`,
+    subnetPoolId: subnet.subnetpool_id ?? '',
+    cidr: subnet.cidr,
+    version: parseCidr(subnet.cidr).version,
+    subPool: undefined,
+    ownedByKuryr: false,
+    existingSubnetId: subnet.id,
+  };
+}
+
 const SUB_POOL_MARK = 'kuryr-ts ip-range ';
 
 /** The description kuryr writes on its own pools, so the --ip-range survives a daemon restart. */
@@ -74,14 +104,31 @@ function parseSubPool(description: string | undefined): string | undefined {
  * subnet pool, so a pool kuryr owns also matches its `kuryr-subnet-<cidr>`.
  */
 export async function findPoolSubnets(ctx: ServiceContext, pool: PoolInfo): Promise<Subnet[]> {
+  if (pool.existingSubnetId !== undefined) return findExistingSubnetOfPool(ctx, pool.existingSubnetId);
+  // An operator's subnet reused for a kuryr pool carries the pool's id as a tag, as upstream Kuryr tags it.
   const matches = (subnet: Subnet): boolean =>
     subnet.cidr === pool.cidr &&
-    (subnet.subnetpool_id === pool.subnetPoolId || (pool.ownedByKuryr && !subnet.subnetpool_id && subnet.name === subnetName(pool.cidr)));
+    (subnet.subnetpool_id === pool.subnetPoolId ||
+      (pool.ownedByKuryr && !subnet.subnetpool_id && (subnet.name === subnetName(pool.cidr) || (subnet.tags ?? []).includes(pool.subnetPoolId))));
   const cached: Subnet[] = [];
   for (const network of ctx.networks.values()) cached.push(...network.subnets.filter(matches));
   if (cached.length > 0) return cached;
   const pooled = await ctx.neutron.subnets.list({ subnetpool_id: pool.subnetPoolId, cidr: pool.cidr });
   if (pooled.length > 0 || !pool.ownedByKuryr) return pooled;
   const named = await ctx.neutron.subnets.list({ name: subnetName(pool.cidr), cidr: pool.cidr });
-  return named.filter(matches);
+  if (named.some(matches)) return named.filter(matches);
+  return (await ctx.neutron.subnets.list({ tags: [pool.subnetPoolId], cidr: pool.cidr })).filter(matches);
+}
+
+async function findExistingSubnetOfPool(ctx: ServiceContext, subnetId: string): Promise<Subnet[]> {
+  for (const network of ctx.networks.values()) {
+    const cached = network.subnets.find((subnet) => subnet.id === subnetId);
+    if (cached !== undefined) return [cached];
+  }
+  try {
+    return [await ctx.neutron.subnets.get(subnetId)];
+  } catch (error) {
+    if (isHttpStatus(error, 404)) return [];
+    throw error;
+  }
 }
