@@ -6,7 +6,8 @@ export { OvsBinder, DEFAULT_INTEGRATION_BRIDGE, parseOvsVifDetails } from './ovs
 export type { OvsBinderOptions, OvsPlug } from './ovs.js';
 export { SelectingBinder, binderKindFor } from './select.js';
 export type { BinderKind, SelectingBinderOptions } from './select.js';
-export { DEFAULT_BINDIR, bindingScriptArgv, classifyVifType } from './script.js';
+export { DEFAULT_BINDIR, bindingScriptArgv, classifyVifType, vifDetailsArgument } from './script.js';
+export { pythonRepr } from './python-repr.js';
 export type { ScriptAction, VifTypeKind } from './script.js';
 export type { BoundInterface, PortBinder, PortBindingRequest } from './types.js';
 export { MacvlanBinder, addIpvlanArgv, addMacvlanArgv, addVlanArgv } from './nested/index.js';

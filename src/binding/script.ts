@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { KuryrError } from '../errors.js';
 import { normalizeMac } from '../host/index.js';
+import { pythonRepr } from './python-repr.js';
 import type { PortBindingRequest } from './types.js';
 
 export const DEFAULT_BINDIR = '/usr/libexec/kuryr';
@@ -58,12 +60,13 @@ export async function isExecutableFile(path: string): Promise<boolean> {
 }
 
 /**
- * Builds the argv of a binding script call, the same for both actions:
- * `<script> bind|unbind <port id> <host ifname> <endpoint id> <mac> <network id> <project id> <vif_details JSON>`.
+ * Builds the argv of a binding script call in kuryr-lib's argument order, which differs per action:
+ * - `<script> bind <port id> <host ifname> <endpoint id> <mac> <network id> <project id> <vif_details>`
+ * - `<script> unbind <port id> <host ifname> <endpoint id> <mac> <vif_details> <network id>`
  *
- * NOTE: kuryr-lib's own scripts are not drop-in compatible. They expect `vif_details` as a Python
- * repr (its `ovs` script looks for `'ovs_hybrid_plug': True`), and on unbind they expect
- * `vif_details` fifth and the network id sixth.
+ * `vif_details` is formatted as kuryr-lib formats it, so its scripts (midonet, iovisor, ovs) and
+ * in-house ones written for it work unchanged: the Python repr of the dict inside literal double
+ * quotes, such as `"{'port_filter': True}"`, or the text `None` for an empty dict.
  */
 export function bindingScriptArgv(
   scriptPath: string,
@@ -71,15 +74,24 @@ export function bindingScriptArgv(
   request: PortBindingRequest,
   hostIfName: string,
 ): string[] {
-  return [
-    scriptPath,
-    action,
-    request.portId,
-    hostIfName,
-    request.endpointId,
-    normalizeMac(request.macAddress),
-    request.neutronNetworkId,
-    request.projectId,
-    JSON.stringify(request.vifDetails),
-  ];
+  const shared = [scriptPath, action, request.portId, hostIfName, request.endpointId, normalizeMac(request.macAddress)];
+  const vifDetails = vifDetailsArgument(request.vifDetails);
+  switch (action) {
+    case 'bind':
+      return [...shared, request.neutronNetworkId, request.projectId, vifDetails];
+    case 'unbind':
+      return [...shared, vifDetails, request.neutronNetworkId];
+    default:
+      throw new KuryrError('INTERNAL', `unhandled script action "${String(action satisfies never)}"`);
+  }
+}
+
+/**
+ * Formats vif_details as kuryr-lib's `string_mappings` helper does (read from kuryr-lib's source):
+ * `'"' + str(details) + '"'`, and Python's `None` for an empty dict, which becomes the text `None`
+ * because oslo's `processutils.execute` passes `str()` of each argument.
+ */
+export function vifDetailsArgument(vifDetails: Record<string, unknown>): string {
+  if (Object.keys(vifDetails).length === 0) return 'None';
+  return `"${pythonRepr(vifDetails)}"`;
 }

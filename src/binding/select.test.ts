@@ -53,7 +53,8 @@ function addPort(bridge: string, ifName: string): string[] {
 }
 
 function scriptArgv(vifType: string, action: 'bind' | 'unbind', vifDetails: string): string[] {
-  return [`${BINDIR}/${vifType}`, action, PORT_ID, TAP, ENDPOINT_ID, 'fa:16:3e:12:34:56', NETWORK_ID, PROJECT_ID, vifDetails];
+  const shared = [`${BINDIR}/${vifType}`, action, PORT_ID, TAP, ENDPOINT_ID, 'fa:16:3e:12:34:56'];
+  return action === 'bind' ? [...shared, NETWORK_ID, PROJECT_ID, vifDetails] : [...shared, vifDetails, NETWORK_ID];
 }
 
 describe('binderKindFor', () => {
@@ -105,7 +106,7 @@ describe('SelectingBinder.bind', () => {
   });
 
   it('runs the bindir script for another vif_type', async () => {
-    const runner = expectTap(new FakeRunner()).expect(scriptArgv('vhostuser', 'bind', '{"vhostuser_mode":"server"}'));
+    const runner = expectTap(new FakeRunner()).expect(scriptArgv('vhostuser', 'bind', `"{'vhostuser_mode': 'server'}"`));
     await binder(runner, [`${BINDIR}/vhostuser`]).bind(request('vhostuser', { vhostuser_mode: 'server' }));
     runner.assertDone();
   });
@@ -159,7 +160,7 @@ describe('SelectingBinder.unbind', () => {
 
   it('runs the bindir script on unbind for another vif_type', async () => {
     const runner = new FakeRunner()
-      .expect(scriptArgv('vhostuser', 'unbind', '{}'))
+      .expect(scriptArgv('vhostuser', 'unbind', 'None'))
       .expect(['ip', 'link', 'delete', 'dev', TAP]);
     await binder(runner, [`${BINDIR}/vhostuser`]).unbind(request('vhostuser'));
     runner.assertDone();

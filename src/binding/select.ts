@@ -10,8 +10,7 @@ export type SelectingBinderOptions = VethBinderOptions;
 /**
  * The binder that handles a vif_type:
  * - `ovs`: the built-in Open vSwitch plug, direct or hybrid as vif_details ask. It takes
- *   precedence over an `ovs` script in the bindir, because kuryr-lib's script expects another
- *   argument format (see `bindingScriptArgv`).
+ *   precedence over an `ovs` script in the bindir, so OVS ports need no script installed.
  * - `veth`: everything else. The veth binder plugs nothing for `bridge` and `tap`, runs the
  *   bindir script for other vif_types, and rejects ports that Neutron did not bind.
  */

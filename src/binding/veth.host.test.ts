@@ -121,16 +121,13 @@ describe('VethBinder in a network namespace', { skip }, () => {
     await binder.unbind(portRequest);
 
     const calls = (await readFile(argsFile, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]);
-    const shared = [
-      portRequest.portId,
-      hostIfName,
-      portRequest.endpointId,
-      'fa:16:3e:0a:0b:0c',
-      portRequest.neutronNetworkId,
-      portRequest.projectId,
-      JSON.stringify(portRequest.vifDetails),
-    ];
-    assert.deepEqual(calls, [['bind', ...shared], ['unbind', ...shared]]);
+    const shared = [portRequest.portId, hostIfName, portRequest.endpointId, 'fa:16:3e:0a:0b:0c'];
+    // vif_details as kuryr-lib passes it: a Python repr inside literal double quotes.
+    const vifDetails = `"{'port_filter': True, 'note': "a 'quoted' value"}"`;
+    assert.deepEqual(calls, [
+      ['bind', ...shared, portRequest.neutronNetworkId, portRequest.projectId, vifDetails],
+      ['unbind', ...shared, vifDetails, portRequest.neutronNetworkId],
+    ]);
   });
 
   it('a failing script leaves no veth behind', async () => {

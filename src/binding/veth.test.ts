@@ -169,7 +169,7 @@ describe('VethBinder.bind', () => {
       'fa:16:3e:12:34:56',
       request().neutronNetworkId,
       request().projectId,
-      '{"port_filter":true,"ovs_hybrid_plug":false}',
+      `"{'port_filter': True, 'ovs_hybrid_plug': False}"`,
     ]);
     const vifDetails = { port_filter: true, ovs_hybrid_plug: false };
 
@@ -188,7 +188,7 @@ describe('VethBinder.bind', () => {
       'fa:16:3e:12:34:56',
       request().neutronNetworkId,
       request().projectId,
-      '{"port_filter":true,"connectivity":"l2"}',
+      `"{'port_filter': True, 'connectivity': 'l2'}"`,
     ]);
     await binder(runner, ['/opt/kuryr/bin/bridge']).bind(request());
     runner.assertDone();
@@ -197,7 +197,7 @@ describe('VethBinder.bind', () => {
   it('deletes the pair when the binding script fails', async () => {
     const runner = expectConfigure(expectFreshPair(new FakeRunner()))
       .expect(
-        ['/opt/kuryr/bin/ovs', 'bind', PORT_ID, HOST, request().endpointId, 'fa:16:3e:12:34:56', request().neutronNetworkId, request().projectId, '{}'],
+        ['/opt/kuryr/bin/ovs', 'bind', PORT_ID, HOST, request().endpointId, 'fa:16:3e:12:34:56', request().neutronNetworkId, request().projectId, 'None'],
         { exitCode: 1, stderr: 'ovs-vsctl: no bridge named br-int\n' },
       )
       .expect(['ip', 'link', 'delete', 'dev', HOST]);
@@ -279,7 +279,8 @@ describe('VethBinder.unbind', () => {
     runner.assertDone();
   });
 
-  it('runs the unbind script with the same arguments as bind', async () => {
+  it('runs the unbind script in kuryr-lib order', async () => {
+    // Unbind takes vif_details fifth and the network id last, and no project id.
     const runner = new FakeRunner()
       .expect([
         '/opt/kuryr/bin/bridge',
@@ -288,9 +289,8 @@ describe('VethBinder.unbind', () => {
         HOST,
         request().endpointId,
         'fa:16:3e:12:34:56',
+        `"{'port_filter': True, 'connectivity': 'l2'}"`,
         request().neutronNetworkId,
-        request().projectId,
-        '{"port_filter":true,"connectivity":"l2"}',
       ])
       .expect(['ip', 'link', 'delete', 'dev', HOST]);
     await binder(runner, ['/opt/kuryr/bin/bridge']).unbind(request());
@@ -300,7 +300,7 @@ describe('VethBinder.unbind', () => {
   it('deletes the pair when the unbind script fails', async () => {
     const runner = new FakeRunner()
       .expect(
-        ['/opt/kuryr/bin/ovs', 'unbind', PORT_ID, HOST, request().endpointId, 'fa:16:3e:12:34:56', request().neutronNetworkId, request().projectId, '{}'],
+        ['/opt/kuryr/bin/ovs', 'unbind', PORT_ID, HOST, request().endpointId, 'fa:16:3e:12:34:56', 'None', request().neutronNetworkId],
         { exitCode: 1, stderr: 'no OVS port for this Neutron port\n' },
       )
       .expect(['ip', 'link', 'delete', 'dev', HOST]);
