@@ -3,7 +3,8 @@
 import { Command, Option } from 'commander';
 import { formatEffectiveConfig } from '../config/show.js';
 import { serve } from '../daemon/index.js';
-import { configFileExplicit, loadCliConfig, withConfigOptions, type ConfigOptions } from './common.js';
+import { doctorAction, gcAction, installSpecAction, SPEC_FILE, statusAction } from './actions.js';
+import { cliLogger, configFileExplicit, loadCliConfig, withConfigOptions, type ConfigOptions } from './common.js';
 
 const program = new Command();
 
@@ -30,6 +31,52 @@ withConfigOptions(
   for (const warning of resolved.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(formatEffectiveConfig(resolved));
 });
+
+const driverOption = new Option('--driver <name>', 'Docker network driver name of kuryr networks, such as kuryr/libnetwork2:latest for a managed plugin').default('kuryr');
+
+withConfigOptions(
+  program
+    .command('doctor')
+    .description(
+      'check Keystone authentication, the Neutron extensions standard-attr-tag and subnet_allocation, a live L2 agent on this host, ' +
+        'the ip binary, veth support, bindir, the plugin socket and the spec file; prints PASS, WARN or FAIL with a fix, exits 1 on any FAIL',
+    ),
+).action(async (options: ConfigOptions, command: Command) => {
+  process.exitCode = await doctorAction(await loadCliConfig(options, command), cliLogger(options));
+});
+
+withConfigOptions(
+  program
+    .command('status')
+    .description('list Docker networks and endpoints of the kuryr driver next to their Neutron networks, subnets and ports; Docker is read from DOCKER_HOST (unix://) or /var/run/docker.sock'),
+)
+  .addOption(driverOption)
+  .action(async (options: ConfigOptions & { driver: string }, command: Command) => {
+    process.exitCode = await statusAction(await loadCliConfig(options, command), cliLogger(options), options.driver);
+  });
+
+withConfigOptions(
+  program
+    .command('gc')
+    .description(
+      'list what kuryr created that no Docker network or endpoint uses: ports bound to this host, veth taps of ports that no longer exist, ' +
+        'kuryr-subnet-* subnets, kuryrPool-* pools and tagged networks; nothing is deleted without --apply',
+    ),
+)
+  .addOption(driverOption)
+  .addOption(new Option('--apply', 'delete the leftovers of this host (ports and taps)').default(false))
+  .addOption(
+    new Option('--include-networks', 'with --apply, also delete leftover networks, subnets and pools; only safe when no other Docker host uses the same project').default(false),
+  )
+  .action(async (options: ConfigOptions & { driver: string; apply: boolean; includeNetworks: boolean }, command: Command) => {
+    process.exitCode = await gcAction(await loadCliConfig(options, command), cliLogger(options), options);
+  });
+
+withConfigOptions(program.command('install-spec').description(`write ${SPEC_FILE} with [DEFAULT] kuryr_uri, for dockerd to find a TCP plugin`))
+  .addOption(new Option('--spec-file <path>', 'spec file to write').default(SPEC_FILE))
+  .action(async (options: ConfigOptions & { specFile: string }, command: Command) => {
+    process.exitCode = await installSpecAction(await loadCliConfig(options, command), options.specFile);
+  });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`kuryr: ${error instanceof Error ? error.message : String(error)}\n`);
