@@ -10,5 +10,5 @@ export { DEFAULT_BINDIR, bindingScriptArgv, classifyVifType, vifDetailsArgument 
 export { pythonRepr } from './python-repr.js';
 export type { ScriptAction, VifTypeKind } from './script.js';
 export type { BoundInterface, PortBinder, PortBindingRequest } from './types.js';
-export { MacvlanBinder, addIpvlanArgv, addMacvlanArgv, addVlanArgv } from './nested/index.js';
-export type { AddressBindingMode, MacvlanBinderOptions } from './nested/index.js';
+export { MacvlanBinder, VlanBinder, addIpvlanArgv, addMacvlanArgv, addVlanArgv, lowestFreeVlanId } from './nested/index.js';
+export type { AddressBindingMode, MacvlanBinderOptions, VlanBinderOptions } from './nested/index.js';

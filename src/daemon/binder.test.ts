@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { MacvlanBinder, SelectingBinder } from '../binding/index.js';
+import { MacvlanBinder, SelectingBinder, VlanBinder } from '../binding/index.js';
 import { FakeRunner } from '../host/fake-runner.js';
 import { setupClient } from '../neutron/test-support.js';
 import { createBinder, portSettings } from './binder.js';
@@ -18,6 +18,10 @@ describe('createBinder', () => {
       assert.ok(createBinder({ driver, enabledDrivers: [driver], linkIface: 'ens3' }, dependencies()) instanceof MacvlanBinder);
     });
   }
+
+  it('uses the trunk binder for vlan', () => {
+    assert.ok(createBinder({ driver: 'vlan', enabledDrivers: ['vlan'], linkIface: 'ens3' }, dependencies()) instanceof VlanBinder);
+  });
 });
 
 describe('portSettings', () => {

@@ -1,6 +1,6 @@
 /** Chooses the port binder from the `[binding]` section. */
 import type { Logger } from 'pino';
-import { MacvlanBinder, SelectingBinder, type PortBinder } from '../binding/index.js';
+import { MacvlanBinder, SelectingBinder, VlanBinder, type PortBinder } from '../binding/index.js';
 import { NESTED_DRIVERS, type BindingConfig } from '../config/index.js';
 import { KuryrError } from '../errors.js';
 import type { CommandRunner } from '../host/index.js';
@@ -22,8 +22,9 @@ export function createBinder(binding: BindingConfig, dependencies: BinderDepende
     case 'ipvlan':
       return new MacvlanBinder({ mode: binding.driver, runner, neutron, linkIface: binding.linkIface, logger });
     case 'vlan':
+      return new VlanBinder({ runner, neutron, linkIface: binding.linkIface, logger });
     case 'sriov':
-      throw new KuryrError('CONFIG_INVALID', `binding driver "${binding.driver}" is not wired into the daemon yet: use veth, macvlan or ipvlan`);
+      throw new KuryrError('CONFIG_INVALID', `binding driver "${binding.driver}" is not wired into the daemon yet: use veth, macvlan, ipvlan or vlan`);
     default:
       throw new KuryrError('INTERNAL', `unhandled binding driver "${String(binding.driver satisfies never)}"`);
   }
