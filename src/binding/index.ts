@@ -12,3 +12,5 @@ export type { ScriptAction, VifTypeKind } from './script.js';
 export type { BoundInterface, PortBinder, PortBindingRequest } from './types.js';
 export { MacvlanBinder, VlanBinder, addIpvlanArgv, addMacvlanArgv, addVlanArgv, lowestFreeVlanId } from './nested/index.js';
 export type { AddressBindingMode, MacvlanBinderOptions, VlanBinderOptions } from './nested/index.js';
+export { SRIOV_VNIC_TYPES, SriovBinder, VnicTypeBinder, findVirtualFunction, setVfArgv, vfVlan } from './sriov.js';
+export type { Sysfs, VirtualFunction } from './sriov.js';

@@ -1,6 +1,6 @@
 /** Chooses the port binder from the `[binding]` section. */
 import type { Logger } from 'pino';
-import { MacvlanBinder, SelectingBinder, VlanBinder, type PortBinder } from '../binding/index.js';
+import { MacvlanBinder, SelectingBinder, SriovBinder, VlanBinder, VnicTypeBinder, type PortBinder } from '../binding/index.js';
 import { NESTED_DRIVERS, type BindingConfig } from '../config/index.js';
 import { KuryrError } from '../errors.js';
 import type { CommandRunner } from '../host/index.js';
@@ -13,18 +13,28 @@ export interface BinderDependencies {
   logger: Logger;
 }
 
+/**
+ * Builds the binder for ports of vnic_type `normal` from `driver`, and puts the SR-IOV binder in
+ * front of it for `direct`, `direct-physical` and `macvtap` ports when `sriov` is enabled.
+ */
 export function createBinder(binding: BindingConfig, dependencies: BinderDependencies): PortBinder {
+  const { runner, logger } = dependencies;
+  const sriov = binding.enabledDrivers.includes('sriov') ? new SriovBinder({ runner, logger }) : undefined;
+  return new VnicTypeBinder(createNormalBinder(binding, dependencies), sriov);
+}
+
+export function createNormalBinder(binding: BindingConfig, dependencies: BinderDependencies): PortBinder {
   const { runner, neutron, bindir, logger } = dependencies;
   switch (binding.driver) {
+    // SR-IOV binds only ports of an SR-IOV vnic_type, so with driver sriov the other ports use veth.
     case 'veth':
+    case 'sriov':
       return new SelectingBinder({ runner, bindir, logger });
     case 'macvlan':
     case 'ipvlan':
       return new MacvlanBinder({ mode: binding.driver, runner, neutron, linkIface: binding.linkIface, logger });
     case 'vlan':
       return new VlanBinder({ runner, neutron, linkIface: binding.linkIface, logger });
-    case 'sriov':
-      throw new KuryrError('CONFIG_INVALID', `binding driver "${binding.driver}" is not wired into the daemon yet: use veth, macvlan, ipvlan or vlan`);
     default:
       throw new KuryrError('INTERNAL', `unhandled binding driver "${String(binding.driver satisfies never)}"`);
   }
