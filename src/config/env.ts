@@ -33,6 +33,8 @@ export const IMAGE_VARIABLES: readonly EnvBinding[] = [
   { name: 'CAPABILITY_SCOPE', section: 'DEFAULT', key: 'capability_scope', convert: lowercase },
   { name: 'LOG_LEVEL', section: 'DEFAULT', key: 'log_level', convert: lowercase },
   { name: 'OS_KURYR_URI', section: 'DEFAULT', key: 'kuryr_uri' },
+  // kuryr-ts's image addition: upstream's entry script hard-codes log_dir instead.
+  { name: 'LOG_DIR', section: 'DEFAULT', key: 'log_dir' },
 ];
 
 /**
