@@ -31,7 +31,7 @@ export async function createEndpoint(ctx: ServiceContext, request: CreateEndpoin
     try {
       if (ctx.config.portActiveTimeoutMs > 0) port = await waitForPortActive(ctx, port);
     } catch (error) {
-      await ctx.binder.unbind(binding);
+      await unbindAfterFailure(ctx, binding, error);
       throw error;
     }
 
@@ -99,6 +99,19 @@ async function tagPort(ctx: ServiceContext, port: Port, endpointId: string): Pro
   const tags = [...new Set([...(port.tags ?? []), PORT_TAG, ...dockerIdTags(endpointId)])];
   await ctx.neutron.replaceTags('ports', port.id, tags);
   return { ...port, tags };
+}
+
+/**
+ * Undoes a bind after a later step failed. Docker sends no DeleteEndpoint for a failed
+ * CreateEndpoint, so this is the only cleanup. A failing undo is logged, and the caller rethrows
+ * the original error, which is the one Docker must show.
+ */
+async function unbindAfterFailure(ctx: ServiceContext, binding: PortBindingRequest, cause: unknown): Promise<void> {
+  try {
+    await ctx.binder.unbind(binding);
+  } catch (error) {
+    ctx.logger.error({ err: error, cause, portId: binding.portId, endpointId: binding.endpointId }, 'cannot undo the bind of a failed endpoint');
+  }
 }
 
 function bindingRequest(network: NetworkInfo, port: Port, endpointId: string): PortBindingRequest {
