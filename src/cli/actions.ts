@@ -40,6 +40,8 @@ export interface GcOptions {
   apply: boolean;
   includeNetworks: boolean;
   driver: string;
+  /** When set, only leftovers with these ids (or tap names) are deleted. */
+  id?: string[];
 }
 
 export async function gcAction(resolved: ResolvedConfig, logger: Logger, options: GcOptions): Promise<number> {
@@ -52,10 +54,13 @@ export async function gcAction(resolved: ResolvedConfig, logger: Logger, options
     print('no leftovers');
     return 0;
   }
-  const selected = leftovers.filter((leftover) => !leftover.shared || options.includeNetworks);
+  const wanted = options.id === undefined ? undefined : new Set(options.id);
+  const selected = leftovers.filter((leftover) => (!leftover.shared || options.includeNetworks) && (wanted === undefined || wanted.has(leftover.id)));
   for (const leftover of leftovers) {
-    const skipped = !selected.includes(leftover);
-    print(`${options.apply && !skipped ? 'deleting' : 'leftover'} ${leftover.kind}: ${leftover.description}${skipped ? ' (network-level: pass --include-networks)' : ''}`);
+    let reason = '';
+    if (leftover.shared && !options.includeNetworks) reason = ' (network-level: pass --include-networks)';
+    else if (!selected.includes(leftover)) reason = ' (not named by --id)';
+    print(`${options.apply && reason === '' ? 'deleting' : 'leftover'} ${leftover.kind}: ${leftover.description}${reason}`);
   }
   if (!options.apply) {
     print(`${leftovers.length} leftover(s); run with --apply to delete them`);

@@ -68,7 +68,8 @@ withConfigOptions(
   .addOption(
     new Option('--include-networks', 'with --apply, also delete leftover networks, subnets and pools; only safe when no other Docker host uses the same project').default(false),
   )
-  .action(async (options: ConfigOptions & { driver: string; apply: boolean; includeNetworks: boolean }, command: Command) => {
+  .addOption(new Option('--id <id...>', 'with --apply, delete only the leftovers with these Neutron ids or tap device names'))
+  .action(async (options: ConfigOptions & { driver: string; apply: boolean; includeNetworks: boolean; id?: string[] }, command: Command) => {
     process.exitCode = await gcAction(await loadCliConfig(options, command), cliLogger(options), options);
   });
 
