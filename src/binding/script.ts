@@ -65,8 +65,8 @@ export async function isExecutableFile(path: string): Promise<boolean> {
  * - `<script> unbind <port id> <host ifname> <endpoint id> <mac> <vif_details> <network id>`
  *
  * `vif_details` is formatted as kuryr-lib formats it, so its scripts (midonet, iovisor, ovs) and
- * in-house ones written for it work unchanged: the Python repr of the dict inside literal double
- * quotes, such as `"{'port_filter': True}"`, or the text `None` for an empty dict.
+ * in-house ones written for it work unchanged. The format is the Python repr of the dict inside
+ * literal double quotes, such as `"{'port_filter': True}"`, or the text `None` for an empty dict.
  */
 export function bindingScriptArgv(
   scriptPath: string,

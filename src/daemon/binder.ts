@@ -41,9 +41,9 @@ export function createNormalBinder(binding: BindingConfig, dependencies: BinderD
 }
 
 /**
- * The port settings that follow from the binding driver. Nested ports are never plugged by an
- * agent, so they stay unbound (`binding:host_id` empty), and Neutron keeps them DOWN, which
- * makes waiting for ACTIVE pointless.
+ * Returns the port settings that follow from the binding driver. No agent plugs nested ports, so
+ * they stay unbound (`binding:host_id` empty). Neutron keeps an unbound port DOWN, so the daemon
+ * does not wait for ACTIVE.
  */
 export function portSettings(binding: BindingConfig, hostName: string, activeTimeoutMs: number): { hostName: string; portActiveTimeoutMs: number } {
   if (NESTED_DRIVERS.includes(binding.driver)) return { hostName: '', portActiveTimeoutMs: 0 };

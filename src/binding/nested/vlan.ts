@@ -34,9 +34,9 @@ const ADD_SUBPORT_ATTEMPTS = 5;
  * Nested binding through a trunk: the VM port is the trunk's parent, each container port becomes
  * a subport with its own VLAN id, and the container gets a VLAN child of `link_iface` with that id.
  *
- * VLAN ids are never kept in memory: each bind reads the trunk's current subports from Neutron and
- * takes the lowest free id, so a restarted daemon never reuses an id that is still taken, and
- * unbind frees the id by removing the subport. Binds on one trunk run one at a time in this
+ * VLAN ids are never kept in memory. Each bind reads the trunk's current subports from Neutron and
+ * takes the lowest free id, so a restarted daemon never reuses an id that is still taken. Unbind
+ * frees the id by removing the subport. Binds on one trunk run one at a time in this
  * daemon. A concurrent writer elsewhere makes Neutron reject a duplicate id with 409, and the bind
  * then re-reads the trunk and tries the next free id.
  */
