@@ -55,6 +55,22 @@ describe('allowed address pair updates', () => {
     transport.assertDone();
   });
 
+  it('explains the pair limit of Neutron', async () => {
+    const vmPort = new VmPortState();
+    const exhausted = neutronFault(400, 'AllowedAddressPairExhausted', 'The number of allowed address pair exceeds the maximum 10.');
+    const { client, transport } = setupClient([vmPort.get(), { ...vmPort.put(), reply: exhausted }]);
+
+    await assert.rejects(addAddressPairs({ neutron: client, queue: new PerKeyQueue(), logger }, VM_PORT_ID, [pairA]), (error: unknown) => {
+      assert.ok(error instanceof KuryrError);
+      assert.equal(error.code, 'CONFLICT');
+      assert.match(error.message, /VM port "vm-port" has no room for more allowed address pairs/);
+      assert.match(error.message, /exceeds the maximum 10/);
+      assert.match(error.message, /max_allowed_address_pair/);
+      return true;
+    });
+    transport.assertDone();
+  });
+
   it('gives up after the attempt bound', async () => {
     const calls = [];
     for (let attempt = 0; attempt < MAX_PAIR_UPDATE_ATTEMPTS; attempt += 1) {

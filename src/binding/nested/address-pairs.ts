@@ -4,7 +4,7 @@
  * sends from) must be added as a pair.
  */
 import type { Logger } from 'pino';
-import { KuryrError, isHttpStatus } from '../../errors.js';
+import { KuryrError, OpenStackHttpError, isHttpStatus } from '../../errors.js';
 import type { AddressPair, NeutronClient, Port } from '../../neutron/index.js';
 import type { PerKeyQueue } from './serialize.js';
 
@@ -53,6 +53,7 @@ async function updateAddressPairs(
       try {
         return await context.neutron.ports.update(vmPortId, { allowed_address_pairs: next }, { ifMatchRevision: port.revision_number });
       } catch (error) {
+        if (error instanceof OpenStackHttpError && error.faultType === 'AllowedAddressPairExhausted') throw pairLimitReached(vmPortId, error);
         if (!isHttpStatus(error, 412)) throw error;
         if (attempt >= MAX_PAIR_UPDATE_ATTEMPTS) {
           throw new KuryrError(
@@ -65,6 +66,16 @@ async function updateAddressPairs(
       }
     }
   });
+}
+
+/** Neutron caps pairs per port with `max_allowed_address_pair` (10 by default in Neutron 21). */
+function pairLimitReached(vmPortId: string, cause: OpenStackHttpError): KuryrError {
+  return new KuryrError(
+    'CONFLICT',
+    `VM port "${vmPortId}" has no room for more allowed address pairs (${cause.message}): run fewer containers on this VM, ` +
+      'or raise max_allowed_address_pair in neutron.conf',
+    { cause },
+  );
 }
 
 function samePair(left: AddressPair, right: AddressPair | undefined): boolean {
