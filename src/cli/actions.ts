@@ -54,8 +54,8 @@ export async function gcAction(resolved: ResolvedConfig, logger: Logger, options
     print('no leftovers');
     return 0;
   }
-  const wanted = options.id === undefined ? undefined : new Set(options.id);
-  const selected = leftovers.filter((leftover) => (!leftover.shared || options.includeNetworks) && (wanted === undefined || wanted.has(leftover.id)));
+  const requestedIds = options.id === undefined ? undefined : new Set(options.id);
+  const selected = leftovers.filter((leftover) => (!leftover.shared || options.includeNetworks) && (requestedIds === undefined || requestedIds.has(leftover.id)));
   for (const leftover of leftovers) {
     let reason = '';
     if (leftover.shared && !options.includeNetworks) reason = ' (network-level: pass --include-networks)';

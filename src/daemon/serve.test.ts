@@ -104,6 +104,7 @@ describe('serve with Keystone unreachable', () => {
     const log = await readFile(join(dir, 'kuryr.log'), 'utf8');
 
     assert.match(log, /"msg":"listening"/);
+    assert.match(log, /"sources":\["cli:--socket","file:[^"]*kuryr\.conf"\],"msg":"configuration loaded"/);
     assert.doesNotMatch(log, /never-logged-password/);
   });
 });

@@ -42,6 +42,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     format: options.logFormat ?? 'json',
     file: logFilePath(config.DEFAULT.log_file, config.DEFAULT.log_dir),
   });
+  // Which file and variables were used, never their values: `kuryr config show` prints those.
+  logger.info({ configFile: resolved.configFile ?? null, sources: [...new Set(resolved.sources.values())].sort() }, 'configuration loaded');
   for (const warning of resolved.warnings) logger.warn(warning);
 
   const observability = new DaemonObservability(logger);
