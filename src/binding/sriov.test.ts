@@ -146,3 +146,26 @@ describe('VnicTypeBinder', () => {
     await assert.rejects(binder.bind(request({ vnicType: 'direct-physical' })), /vnic_type is "direct-physical".*add sriov to \[binding\] enabled_drivers/);
   });
 });
+
+describe('SR-IOV container interface name', () => {
+  it('is the VF netdev', async () => {
+    const binder = new SriovBinder({ runner: new FakeRunner(), sysfs: fakeSysfs() });
+    assert.equal(await binder.containerIfName(request()), 'ens1f0v1');
+  });
+
+  it('comes from SR-IOV only for direct ports', async () => {
+    const veth = new RecordingBinderWithoutName();
+    const binder = new VnicTypeBinder(veth, new SriovBinder({ runner: new FakeRunner(), sysfs: fakeSysfs() }));
+
+    assert.equal(await binder.containerIfName(request({ vnicType: 'direct' })), 'ens1f0v1');
+    assert.equal(await binder.containerIfName(request({ vnicType: 'normal' })), undefined);
+  });
+});
+
+/** A binder without containerIfName, as the veth binders are. */
+class RecordingBinderWithoutName implements PortBinder {
+  async bind(): Promise<BoundInterface> {
+    return { hostIfName: 'tap', containerIfName: 't_c' };
+  }
+  async unbind(): Promise<void> {}
+}

@@ -95,9 +95,6 @@ export function vfVlan(vifDetails: Record<string, unknown>): number {
  * Binds by setting the VF's MAC and VLAN through its PF. No IP, MTU or namespace work happens
  * here: Docker moves the VF netdev into the container. Unbind resets the VLAN to 0 and keeps the
  * MAC, as upstream's hw_veb driver does.
- *
- * NOTE: Join still names `t_c<port id>` as the container interface, not the VF netdev this
- * returns, so SR-IOV ports cannot join a container yet.
  */
 export class SriovBinder implements PortBinder {
   readonly #runner: CommandRunner;
@@ -123,6 +120,11 @@ export class SriovBinder implements PortBinder {
     const vf = await findVirtualFunction(this.#sysfs, pciSlotOf(request));
     await this.#runner.run(setVfArgv(vf.pfIfName, vf.vfIndex, request.macAddress, 0));
     this.#logger.info({ portId: request.portId, ...vf }, 'unbound port from SR-IOV virtual function');
+  }
+
+  /** Returns the VF's netdev, which Docker moves into the container. */
+  async containerIfName(request: PortBindingRequest): Promise<string> {
+    return (await findVirtualFunction(this.#sysfs, pciSlotOf(request))).vfIfName;
   }
 }
 
@@ -155,6 +157,10 @@ export class VnicTypeBinder implements PortBinder {
 
   async unbind(request: PortBindingRequest): Promise<void> {
     return this.#binderFor(request).unbind(request);
+  }
+
+  async containerIfName(request: PortBindingRequest): Promise<string | undefined> {
+    return this.#binderFor(request).containerIfName?.(request);
   }
 
   #binderFor(request: PortBindingRequest): PortBinder {

@@ -30,4 +30,9 @@ export interface PortBinder {
   bind(request: PortBindingRequest): Promise<BoundInterface>;
   /** Removes the port's host devices; devices that are already gone count as removed. */
   unbind(request: PortBindingRequest): Promise<void>;
+  /**
+   * Returns the name of the device Docker moves into the container when it is not `t_c` + the
+   * port id, as for an SR-IOV virtual function. Join calls it, possibly in a restarted daemon.
+   */
+  containerIfName?(request: PortBindingRequest): Promise<string | undefined>;
 }

@@ -148,8 +148,9 @@ export async function join(ctx: ServiceContext, request: Join): Promise<JoinRepl
     throw new KuryrError('NOT_FOUND', `endpoint "${request.EndpointID}" has no Neutron port: recreate the container's endpoint`);
   }
   const network = await requireNetwork(ctx, request.NetworkID);
+  const boundIfName = await ctx.binder.containerIfName?.(bindingRequest(network, endpoint.port, request.EndpointID));
   const reply: JoinReply = {
-    InterfaceName: { SrcName: vethNames(endpoint.port.id).containerIfName, DstPrefix: 'eth' },
+    InterfaceName: { SrcName: boundIfName ?? vethNames(endpoint.port.id).containerIfName, DstPrefix: 'eth' },
     // kuryr returns the gateway itself; Docker's extra gateway bridge would
     // give the container a second, non-Neutron interface.
     DisableGatewayService: true,
