@@ -126,6 +126,20 @@ describe('resolveConfig', () => {
     await assert.rejects(resolveConfig(await options(env, FILE)), /neutron\.endpoint_type \(set by env:OS_INTERFACE\): .*"public"/);
   });
 
+  it('reads OS_CLIENT_CONFIG_FILE first', async () => {
+    const path = join(dir, 'elsewhere.yaml');
+    await writeFile(path, 'clouds:\n  other:\n    auth:\n      auth_url: http://127.0.0.1:5000/v3\n      application_credential_id: ac\n      application_credential_secret: s\n');
+
+    const resolved = await resolveConfig(await options({ OS_CLOUD: 'other', OS_CLIENT_CONFIG_FILE: path }));
+
+    assert.equal(resolved.config.neutron.application_credential_id, 'ac');
+    assert.equal(resolveKeystoneSettings(resolved.config.neutron).method, 'application_credential');
+  });
+
+  it('rejects an invalid metrics_address', async () => {
+    await assert.rejects(resolveConfig(await options({}, `${FILE}\n[DEFAULT]\nmetrics_address = localhost\n`)), /DEFAULT\.metrics_address \(set by file:.*\): expected host:port such as 127\.0\.0\.1:9797, or 0 to turn metrics off/);
+  });
+
   it('rejects a missing explicit file', async () => {
     await assert.rejects(resolveConfig({ configFile: join(dir, 'absent.conf'), configFileExplicit: true, env: {} }), /cannot read configuration file ".*absent\.conf"/);
   });

@@ -62,7 +62,7 @@ describe('serve with Keystone unreachable', () => {
       stop = resolve;
     });
     startedAt = performance.now();
-    running = serve({ configFile, socket: socketPath, until });
+    running = serve({ configFile, socket: socketPath, until, env: {} });
   });
 
   after(async () => {

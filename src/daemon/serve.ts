@@ -26,6 +26,8 @@ export interface ServeOptions {
   logFormat?: LogFormat;
   /** Resolves to stop the daemon; by default it runs until SIGTERM or SIGINT. */
   until?: Promise<void>;
+  /** Environment variables to read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const SPEC_FILE = '/usr/lib/docker/plugins/kuryr/kuryr.spec';
@@ -34,6 +36,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const resolved = await resolveConfig({
     configFile: options.configFile,
     configFileExplicit: options.configFileExplicit ?? true,
+    ...(options.env === undefined ? {} : { env: options.env }),
     overrides: options.socket === undefined ? [] : [{ source: 'cli:--socket', sections: { DEFAULT: { socket_path: options.socket } } }],
   });
   const config = resolved.config;
