@@ -26,8 +26,8 @@ export function configFileExplicit(command: Command): boolean {
 }
 
 /** Resolves the configuration for a command other than `serve`. */
-export function loadCliConfig(options: ConfigOptions, command: Command): Promise<ResolvedConfig> {
-  return resolveConfig({ configFile: options.configFile, configFileExplicit: configFileExplicit(command) });
+export function loadCliConfig(options: ConfigOptions, command: Command, checkCredentials = true): Promise<ResolvedConfig> {
+  return resolveConfig({ configFile: options.configFile, configFileExplicit: configFileExplicit(command), checkCredentials });
 }
 
 /** Creates the CLI commands' logger: warnings and errors only, on standard error, so command output stays clean. */

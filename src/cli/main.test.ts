@@ -49,8 +49,10 @@ describe('kuryr command', () => {
     });
   });
 
-  it('names the missing credentials', async () => {
-    await assert.rejects(kuryr(['config', 'show', '--config-file', join(dir, 'kuryr.conf')], {}, dir), (error: { stderr?: string }) => {
+  it('names the missing credentials after the listing', async () => {
+    await assert.rejects(kuryr(['config', 'show', '--config-file', join(dir, 'kuryr.conf')], {}, dir), (error: { code?: number; stdout?: string; stderr?: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stdout ?? '', /^project_name = service {2}# file:/m);
       assert.match(error.stderr ?? '', /missing Keystone password settings: set \[neutron\] auth_url, or OS_AUTH_URL or IDENTITY_URL/);
       return true;
     });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `kuryr` command. */
 import { Command, Option } from 'commander';
+import { resolveKeystoneSettings } from '../config/index.js';
 import { formatEffectiveConfig } from '../config/show.js';
 import { serve } from '../daemon/index.js';
 import { doctorAction, gcAction, installSpecAction, SPEC_FILE, statusAction } from './actions.js';
@@ -27,9 +28,11 @@ withConfigOptions(
     .command('show')
     .description('print the effective configuration as INI, each value with its source (default, file:PATH, env:NAME, clouds.yaml:CLOUD, cli:OPTION); secrets are masked'),
 ).action(async (options: ConfigOptions, command: Command) => {
-  const resolved = await loadCliConfig(options, command);
+  // Incomplete credentials are reported after the listing, which helps to find the missing key.
+  const resolved = await loadCliConfig(options, command, false);
   for (const warning of resolved.warnings) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(formatEffectiveConfig(resolved));
+  resolveKeystoneSettings(resolved.config.neutron);
 });
 
 const driverOption = new Option('--driver <name>', 'Docker network driver name of kuryr networks, such as kuryr/libnetwork2:latest for a managed plugin').default('kuryr');

@@ -27,6 +27,8 @@ export interface ResolveOptions {
   home?: string;
   /** Command-line options, the highest layer. */
   overrides?: ConfigLayer[];
+  /** False to accept missing Keystone credentials, for `kuryr config show`. */
+  checkCredentials?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -57,7 +59,7 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
     ...(fileLayer === undefined ? [] : [fileLayer]),
     ...(options.overrides ?? []),
   ];
-  const resolved = validateLayers(layers);
+  const resolved = validateLayers(layers, options.checkCredentials ?? true);
   return {
     ...resolved,
     configFile: fileLayer === undefined ? undefined : options.configFile,
@@ -66,7 +68,7 @@ export async function resolveConfig(options: ResolveOptions): Promise<ResolvedCo
 }
 
 /** Merges and validates `layers`; errors name the key, the source that set it and the expected value. */
-export function validateLayers(layers: readonly ConfigLayer[]): Pick<ResolvedConfig, 'config' | 'sources' | 'raw'> {
+export function validateLayers(layers: readonly ConfigLayer[], checkCredentials = true): Pick<ResolvedConfig, 'config' | 'sources' | 'raw'> {
   const { sections, sources } = mergeLayers(layers);
   const parsed = configSchema.safeParse({ DEFAULT: sections.DEFAULT ?? {}, neutron: sections.neutron ?? {}, binding: sections.binding ?? {} });
   if (!parsed.success) {
@@ -77,7 +79,7 @@ export function validateLayers(layers: readonly ConfigLayer[]): Pick<ResolvedCon
     });
     throw new KuryrError('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
   }
-  resolveKeystoneSettings(parsed.data.neutron);
+  if (checkCredentials) resolveKeystoneSettings(parsed.data.neutron);
   return { config: parsed.data, sources, raw: sections };
 }
 
