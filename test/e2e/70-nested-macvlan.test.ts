@@ -1,8 +1,9 @@
 /**
- * Nested macvlan on the lab: a second kuryr daemon plays Kuryr inside a VM. Its link_iface is a
- * veth end in lab-os that carries the MAC of a Neutron "VM port" made here, and its plugin socket
- * is kuryr-nested.sock, so Docker finds it as the driver `kuryr-nested`. The test starts and stops
- * that daemon itself, by PID.
+ * Nested macvlan on the lab: a second kuryr daemon plays Kuryr inside a VM. The "VM" is an
+ * operator network with a subnet and a VM port made here. The daemon's link_iface is a veth end in
+ * lab-os that carries the VM port's MAC, and its plugin socket is kuryr-nested.sock, so Docker
+ * finds it as the driver `kuryr-nested`. The Docker network uses the VM's subnet through
+ * `neutron.subnet.uuid`, as on a real VM. The test starts and stops the daemon itself, by PID.
  *
  * The VM port stays unbound, so no agent plugs the veth. Containers on one parent reach each other
  * inside the macvlan driver (bridge mode), which is the path the ping checks.
@@ -27,6 +28,7 @@ const REPO_DIR = new URL('../..', import.meta.url).pathname;
 const NETWORK = 'kuryr-e2e-nested-net';
 const CONTAINERS = ['kuryr-e2e-nested-c1', 'kuryr-e2e-nested-c2'];
 const VM_PORT_NAME = 'kuryr-e2e-nested-vm';
+const VM_NETWORK_NAME = 'kuryr-e2e-nested-vmnet';
 const LINK_IFACE = 'kuryr-e2e-nvm0';
 const LINK_PEER = 'kuryr-e2e-nvm1';
 const VM_IP = '10.72.0.250';
@@ -115,27 +117,31 @@ async function startDaemon(): Promise<void> {
   await eventually('the nested daemon to answer Plugin.Activate', async () => ((await activate()) ? true : undefined), 30_000);
 }
 
-async function deleteVmPorts(): Promise<void> {
+/** Deletes the VM network with its port and subnet. */
+async function deleteVmNetwork(): Promise<void> {
   const { ports } = await neutronGet<{ ports: Array<{ id: string }> }>(`/ports?name=${VM_PORT_NAME}&fields=id`);
   for (const port of ports) await neutronSend('DELETE', `/ports/${port.id}`);
+  const { networks } = await neutronGet<{ networks: Array<{ id: string }> }>(`/networks?name=${VM_NETWORK_NAME}&fields=id`);
+  for (const network of networks) await neutronSend('DELETE', `/networks/${network.id}`);
 }
 
 async function removeLeftovers(): Promise<void> {
   for (const name of CONTAINERS) await docker('rm', '-f', name);
-  // Neutron keeps a network that still has the VM port, so the port goes first.
-  await deleteVmPorts();
   await docker('network', 'rm', NETWORK);
+  await deleteVmNetwork();
   // Deleting one end of a veth deletes both.
   await command(['ip', '-n', 'lab-os', 'link', 'delete', 'dev', LINK_IFACE]);
 }
 
-async function neutronNetworkOf(network: string): Promise<{ id: string; subnets: string[] }> {
-  const networkId = await dockerOk('network', 'inspect', '-f', '{{.Id}}', network);
-  const { networks } = await neutronGet<{ networks: Array<{ id: string; subnets: string[] }> }>(
-    `/networks?tags=kuryr.net.uuid.lh:${networkId.slice(0, 32)},kuryr.net.uuid.uh:${networkId.slice(32)}`,
-  );
-  assert.equal(networks.length, 1, `expected one Neutron network for ${network}`);
-  return networks[0] as { id: string; subnets: string[] };
+/** Creates the network the VM sits on, as an operator would. */
+async function createVmNetwork(): Promise<{ networkId: string; subnetId: string }> {
+  const network = await neutronSend<{ network: { id: string } }>('POST', '/networks', { network: { name: VM_NETWORK_NAME } });
+  assert.ok(network !== undefined);
+  const subnet = await neutronSend<{ subnet: { id: string } }>('POST', '/subnets', {
+    subnet: { network_id: network.network.id, ip_version: 4, cidr: '10.72.0.0/24', gateway_ip: '10.72.0.1', enable_dhcp: false },
+  });
+  assert.ok(subnet !== undefined);
+  return { networkId: network.network.id, subnetId: subnet.subnet.id };
 }
 
 /** Creates the VM port and its veth; the end kuryr uses as link_iface carries the port's MAC. */
@@ -194,16 +200,17 @@ describe('nested macvlan', () => {
     await stopDaemon();
   });
 
-  it('creates the network and the VM port', async () => {
-    await dockerOk('network', 'create', '--driver', DRIVER, '--ipam-driver', DRIVER, '--subnet', '10.72.0.0/24', '--gateway', '10.72.0.1', NETWORK);
-    const network = await neutronNetworkOf(NETWORK);
-    neutronNetworkId = network.id;
-    const subnetId = network.subnets[0];
-    assert.ok(subnetId !== undefined);
-
-    const port = await createVmPort(neutronNetworkId, subnetId);
+  it('creates a Docker network on the VM subnet', async () => {
+    const vmNetwork = await createVmNetwork();
+    neutronNetworkId = vmNetwork.networkId;
+    const port = await createVmPort(neutronNetworkId, vmNetwork.subnetId);
     vmPortId = port.id;
     assert.deepEqual(port.allowed_address_pairs, []);
+
+    const option = `neutron.subnet.uuid=${vmNetwork.subnetId}`;
+    await dockerOk('network', 'create', '--driver', DRIVER, '--ipam-driver', DRIVER, '--ipam-opt', option, '-o', option, NETWORK);
+    const subnet = await dockerOk('network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', NETWORK);
+    assert.equal(subnet, '10.72.0.0/24');
   });
 
   it('gives each container a macvlan with its port', async () => {
@@ -252,10 +259,15 @@ describe('nested macvlan', () => {
     assert.deepEqual((await vmPort(vmPortId)).allowed_address_pairs, []);
   });
 
-  it('removes the network once the VM port is gone', async () => {
-    await deleteVmPorts();
+  it('hands the VM network back on network rm', async () => {
     await dockerOk('network', 'rm', NETWORK);
-    const { networks } = await neutronGet<{ networks: unknown[] }>(`/networks?id=${neutronNetworkId}`);
-    assert.deepEqual(networks, []);
+    const { ports } = await neutronGet<{ ports: Array<{ id: string }> }>(`/ports?network_id=${neutronNetworkId}&fields=id`);
+    assert.deepEqual(
+      ports.map((port) => port.id),
+      [vmPortId],
+      'only the VM port is left on the VM network',
+    );
+    const { networks } = await neutronGet<{ networks: Array<{ tags: string[] }> }>(`/networks?id=${neutronNetworkId}`);
+    assert.deepEqual(networks[0]?.tags, []);
   });
 });

@@ -146,7 +146,7 @@ describe('MacvlanBinder.bind', () => {
     expectLinkShow(runner);
 
     await assert.rejects(binder.bind(request()), (error: unknown) =>
-      assertBindingFailed(error, 'the VM port "vm-port" is on "vm-net"', "can only join the VM port's network"),
+      assertBindingFailed(error, 'the VM port "vm-port" is on "vm-net"', "can only join the VM port's network", '-o neutron.net.uuid=vm-net'),
     );
     runner.assertDone();
     transport.assertDone();

@@ -133,6 +133,7 @@ function requireSameNetwork(request: PortBindingRequest, vmPort: Port): void {
   throw new KuryrError(
     'BINDING_FAILED',
     `cannot bind port "${request.portId}" nested: it is on Neutron network "${request.neutronNetworkId}" but the VM port ` +
-      `"${vmPort.id}" is on "${vmPort.network_id}", and nested containers can only join the VM port's network`,
+      `"${vmPort.id}" is on "${vmPort.network_id}", and nested containers can only join the VM port's network: ` +
+      `create the Docker network with -o neutron.net.uuid=${vmPort.network_id}`,
   );
 }
