@@ -1,5 +1,5 @@
 /**
- * What each configuration key means, which keys are secrets, and the upstream
+ * The meaning of each configuration key, the secret keys, and the upstream
  * keys kuryr-ts accepts but ignores. docs/configuration.md is generated from
  * this table and the schema (`npm run docs:config`).
  */

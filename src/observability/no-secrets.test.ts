@@ -2,7 +2,7 @@
  * Drives a whole container life cycle through the plugin API, with a real
  * Keystone session and a trace-level logger, and checks that no captured log
  * line contains the password or a token. The fake Neutron below keeps
- * resources in memory and answers any call the service makes, so the test
+ * resources in memory and replies to any call the service makes, so the test
  * does not pin the exact Neutron call sequence (walkthrough.test.ts does).
  */
 import assert from 'node:assert/strict';
