@@ -1,7 +1,7 @@
 /** Runs the `kuryr` command as a child process, to check the wiring of options, configuration and output. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -56,6 +56,16 @@ describe('kuryr command', () => {
       assert.match(error.stderr ?? '', /missing Keystone password settings: set \[neutron\] auth_url, or OS_AUTH_URL or IDENTITY_URL/);
       return true;
     });
+  });
+
+  it('install-spec writes kuryr_uri', async () => {
+    const specFile = join(dir, 'plugins', 'kuryr', 'kuryr.spec');
+    await writeFile(join(dir, 'tcp.conf'), '[DEFAULT]\nenable_tcp = true\nkuryr_uri = http://127.0.0.1:23751\n');
+
+    const { stdout } = await kuryr(['install-spec', '--spec-file', specFile, '--config-file', join(dir, 'tcp.conf')], {}, dir);
+
+    assert.equal(await readFile(specFile, 'utf8'), 'http://127.0.0.1:23751\n');
+    assert.match(stdout, /^wrote .*kuryr\.spec: http:\/\/127\.0\.0\.1:23751$/m);
   });
 
   it('documents every subcommand', async () => {

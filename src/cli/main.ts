@@ -79,7 +79,7 @@ withConfigOptions(
 withConfigOptions(program.command('install-spec').description(`write ${SPEC_FILE} with [DEFAULT] kuryr_uri, for dockerd to find a TCP plugin`))
   .addOption(new Option('--spec-file <path>', 'spec file to write').default(SPEC_FILE))
   .action(async (options: ConfigOptions & { specFile: string }, command: Command) => {
-    process.exitCode = await installSpecAction(await loadCliConfig(options, command), options.specFile);
+    process.exitCode = await installSpecAction(await loadCliConfig(options, command, false), options.specFile);
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
