@@ -1,8 +1,9 @@
 /**
- * The operator commands on the lab: doctor passes, status shows a running
- * container next to its port, and gc finds a port kuryr would have left
- * behind and deletes exactly that one. The commands run in the lab
- * namespace, where the kuryr daemon creates its taps.
+ * The operator commands on the lab: doctor passes, the daemon serves its
+ * metrics and readiness, status shows a running container next to its port,
+ * and gc finds a port kuryr would have left behind and deletes exactly that
+ * one. The commands run in the lab namespace, where the kuryr daemon creates
+ * its taps.
  */
 import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
@@ -38,6 +39,16 @@ describe('operator commands', () => {
     assert.match(output.stdout, /^PASS {2}L2 agent: .* alive on host/m);
     assert.match(output.stdout, /^PASS {2}plugin socket: .* answers Plugin\.Activate$/m);
     assert.match(output.stdout, /all checks passed/);
+  });
+
+  it('the daemon is ready and counts requests', async () => {
+    const readyz = await command(['ip', 'netns', 'exec', LAB_NAMESPACE, 'curl', '-s', '-w', ' %{http_code}', 'http://127.0.0.1:9797/readyz']);
+    const metrics = await command(['ip', 'netns', 'exec', LAB_NAMESPACE, 'curl', '-s', 'http://127.0.0.1:9797/metrics']);
+
+    assert.equal(readyz.stdout, 'ready\n 200');
+    assert.match(metrics.stdout, /^kuryr_plugin_requests_total\{verb="Plugin\.Activate",status="200"\} [1-9]/m);
+    assert.match(metrics.stdout, /^kuryr_neutron_requests_total\{method="GET",resource="extensions",status="200"\} [1-9]/m);
+    assert.match(metrics.stdout, /^kuryr_ready 1$/m);
   });
 
   it('status and gc tell a live port from a leftover', async () => {
