@@ -67,7 +67,6 @@ describe('address ports', () => {
   it('puts dual-stack addresses on one port', async () => {
     transport.expect(
       { method: 'POST', path: '/v2.0/ports', reply: { status: 201, body: { port: portFixture({ id: PORT, network_id: NET, mac_address: MAC, fixed_ips: [V4], device_id: '' }) } } },
-      { method: 'PUT', path: `/v2.0/ports/${PORT}/tags`, reply: { body: { tags: ['compute:kuryr'] } } },
       {
         method: 'PUT',
         path: `/v2.0/ports/${PORT}`,

@@ -73,6 +73,8 @@ export class ServiceContext {
   readonly endpoints = new Map<string, EndpointInfo>();
   /** Ports made by RequestAddress, keyed by `<neutron network id>|<ip>`, until CreateEndpoint claims them. */
   readonly addressPorts = new Map<string, Port>();
+  /** Ports known to have no exposed-ports security group, as an empty list; saves lookups on Revoke and deletion. */
+  readonly exposedGroups = new Map<string, string[]>();
   readonly locks = new KeyedMutex();
 
   constructor(

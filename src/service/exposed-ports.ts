@@ -40,7 +40,12 @@ export function exposedGroupName(portId: string): string {
 export async function programExternalConnectivity(ctx: ServiceContext, request: ExternalConnectivity): Promise<void> {
   // Parsed first, so an unsupported protocol is rejected before any Neutron change.
   const ranges = exposedPortRanges(request.Options);
-  if (ranges.length === 0) return;
+  if (ranges.length === 0) {
+    // Remembered, so Revoke and the port's deletion skip their group lookups.
+    const cached = ctx.endpoints.get(request.EndpointID);
+    if (cached !== undefined) ctx.exposedGroups.set(cached.port.id, []);
+    return;
+  }
 
   await ctx.locks.run(`endpoint:${request.EndpointID}`, async () => {
     const endpoint = await findEndpoint(ctx, request);
@@ -55,6 +60,7 @@ export async function programExternalConnectivity(ctx: ServiceContext, request: 
     }
 
     const { group, created } = await ensureGroup(ctx, port, request.EndpointID);
+    ctx.exposedGroups.delete(port.id);
     try {
       await ensureRules(ctx, group, port.project_id, ranges);
       if (!port.security_groups.includes(group.id)) {
@@ -70,6 +76,8 @@ export async function programExternalConnectivity(ctx: ServiceContext, request: 
 
 export async function revokeExternalConnectivity(ctx: ServiceContext, request: EndpointRequest): Promise<void> {
   await ctx.locks.run(`endpoint:${request.EndpointID}`, async () => {
+    const cached = ctx.endpoints.get(request.EndpointID);
+    if (cached !== undefined && ctx.exposedGroups.get(cached.port.id)?.length === 0) return;
     const groups = await ctx.neutron.securityGroups.list({ tags: [EXPOSED_PORTS_TAG, ...dockerIdTags(request.EndpointID)], fields: ['id'] });
     if (groups.length === 0) return;
     const groupIds = groups.map((group) => group.id);
@@ -82,6 +90,7 @@ export async function revokeExternalConnectivity(ctx: ServiceContext, request: E
 
     // Already gone counts as success: a repeated Revoke, or a port deletion that already cleaned up.
     for (const id of groupIds) await ctx.neutron.securityGroups.delete(id, { ignoreNotFound: true });
+    if (endpoint !== undefined) ctx.exposedGroups.set(endpoint.port.id, []);
     ctx.logger.info({ endpointId: request.EndpointID, securityGroupIds: groupIds }, 'exposed ports revoked');
   });
 }
@@ -93,6 +102,9 @@ export async function revokeExternalConnectivity(ctx: ServiceContext, request: E
  * start), and this keeps the group from leaking.
  */
 export async function deleteExposedPortsGroup(ctx: ServiceContext, portId: string): Promise<void> {
+  const known = ctx.exposedGroups.get(portId);
+  ctx.exposedGroups.delete(portId);
+  if (known?.length === 0) return;
   const groups = await ctx.neutron.securityGroups.list({ name: exposedGroupName(portId), tags: [EXPOSED_PORTS_TAG], fields: ['id'] });
   for (const group of groups) {
     await ctx.neutron.securityGroups.delete(group.id, { ignoreNotFound: true });

@@ -10,7 +10,7 @@ import { contains, defaultGateway, parseCidr, parseIp } from './cidr.js';
 import { addAddressToPort, adoptOrExplain, findPortForMac, isAddressTaken, releasePortAddress, rememberPort } from './address-ports.js';
 import { addressKey, type PoolInfo, type ServiceContext } from './context.js';
 import { deleteExposedPortsGroup } from './exposed-ports.js';
-import { AUX_ADDRESS_TAG_PREFIX, PORT_DEVICE_OWNER, PORT_NAME, PORT_TAG } from './naming.js';
+import { AUX_ADDRESS_TAG_PREFIX, PORT_DEVICE_OWNER, PORT_NAME } from './naming.js';
 import { findPoolSubnets, resolvePool } from './pools.js';
 
 const GATEWAY_REQUEST = 'com.docker.network.gateway';
@@ -119,15 +119,9 @@ async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: s
     throw explainPortCreateError(error, subnet, address, mac);
   }
 
-  // Neutron rejects tags in a POST, so they take a second call. A crash in
-  // between leaves an untagged port, which ReleaseAddress still finds by address.
-  try {
-    port.tags = [PORT_TAG];
-    await ctx.neutron.replaceTags('ports', port.id, port.tags);
-  } catch (error) {
-    await ctx.neutron.ports.delete(port.id, { ignoreNotFound: true });
-    throw error;
-  }
+  // Neutron rejects tags in a POST, and the device_owner already marks the
+  // port as kuryr's, so the tags (`compute:kuryr` and the endpoint's) are
+  // added in one call by CreateEndpoint.
   return port;
 }
 

@@ -152,7 +152,6 @@ describe('walkthrough verb sequence', () => {
           return { status: 201, body: { port: boundPort } };
         },
       },
-      { method: 'PUT', path: `/v2.0/ports/${PORT_UUID}/tags`, reply: { body: { tags: ['compute:kuryr'] } } },
       { method: 'PUT', path: `/v2.0/ports/${PORT_UUID}/tags`, reply: { body: { tags: [] } } },
       { method: 'GET', path: `/v2.0/ports/${PORT_UUID}`, reply: { body: { port: { ...boundPort, status: 'ACTIVE' } } } },
     );
