@@ -8,9 +8,10 @@ import { ExecFileRunner, IpLink } from '../host/index.js';
 import type { Logger } from 'pino';
 import { DockerClient, dockerSocketPath } from './docker.js';
 import { formatResults, runDoctor } from './doctor.js';
-import { applyGc, planGc, type TapDevice } from './gc.js';
+import { applyGc, planGc } from './gc.js';
 import { collectInventory, type InventoryScope } from './inventory.js';
 import { formatStatus } from './status.js';
+import { listVethTaps } from './taps.js';
 
 export const SPEC_FILE = '/usr/lib/docker/plugins/kuryr/kuryr.spec';
 
@@ -91,15 +92,4 @@ async function gather(resolved: ResolvedConfig, logger: Logger, driver: string) 
   };
   const inventory = await collectInventory(neutron, scope);
   return { docker, inventory, neutron };
-}
-
-/** Lists veth devices named like kuryr's host ends: `tap` and 11 characters of a port id. */
-async function listVethTaps(ip: IpLink): Promise<TapDevice[]> {
-  const taps: TapDevice[] = [];
-  for (const link of await ip.listLinks('tap')) {
-    if (!/^tap[0-9a-f-]{11}$/.test(link.ifName)) continue;
-    const detail = await ip.showLink(link.ifName);
-    if (detail?.kind === 'veth') taps.push({ ifName: link.ifName });
-  }
-  return taps;
 }
