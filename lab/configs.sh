@@ -88,11 +88,21 @@ lock_path = $LAB_STATE/neutron/lock
 # Neutron Zed marks linuxbridge experimental and refuses to start without this.
 linuxbridge = true
 EOF
+  # In OVS mode only the openvswitch driver is loaded: a stopped linuxbridge
+  # agent counts as alive for up to 75 s (agent_down_time), and the
+  # linuxbridge driver would bind ports to it meanwhile. Tenant networks are
+  # local there, because VXLAN in OVS's userspace datapath needs a br-phy
+  # bridge that carries the tunnel endpoint address.
+  local tenant_network_types=vxlan mechanism_drivers=linuxbridge,l2population
+  if [[ $LAB_L2 == ovs ]]; then
+    tenant_network_types=local
+    mechanism_drivers=openvswitch
+  fi
   cat >"$LAB_ETC/neutron/ml2_conf.ini" <<EOF
 [ml2]
 type_drivers = local,flat,vxlan
-tenant_network_types = vxlan
-mechanism_drivers = linuxbridge,l2population
+tenant_network_types = $tenant_network_types
+mechanism_drivers = $mechanism_drivers
 extension_drivers = port_security,qos
 
 [ml2_type_flat]
@@ -129,6 +139,30 @@ extensions = $agent_extensions
 # We run as root, so no sudo or rootwrap is needed. The env PATH puts the
 # ebtables shim first for the agent's commands and its privsep daemon.
 root_helper = env PATH=$LAB_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+EOF
+  write_openvswitch_agent_config "$agent_extensions"
+}
+
+# The OVS agent uses the userspace (netdev) datapath because the kernel has
+# no openvswitch module, and no tunnels (tenant networks are local). With
+# LAB_OVS_FIREWALL=iptables_hybrid, Neutron asks for the hybrid plug.
+write_openvswitch_agent_config() {
+  cat >"$LAB_ETC/neutron/openvswitch_agent.ini" <<EOF
+[ovs]
+integration_bridge = br-int
+datapath_type = netdev
+ovsdb_connection = tcp:127.0.0.1:6640
+of_listen_address = 127.0.0.1
+
+[agent]
+tunnel_types =
+polling_interval = 2
+extensions = $1
+root_helper = env PATH=$LAB_BIN:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+[securitygroup]
+enable_security_group = true
+firewall_driver = $LAB_OVS_FIREWALL
 EOF
 }
 
@@ -255,6 +289,8 @@ export OS_USER_DOMAIN_NAME=Default
 export OS_PROJECT_DOMAIN_NAME=Default
 export OS_REGION_NAME=RegionOne
 export OS_IDENTITY_API_VERSION=3
+# For ovs-vsctl and ovs-ofctl on the lab's Open vSwitch (LAB_L2=ovs).
+export OVS_RUNDIR=$LAB_OVS_RUNDIR
 EOF
 }
 

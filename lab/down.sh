@@ -35,17 +35,21 @@ stop_kuryr() {
 }
 
 # dockerd stops its containers first (10 s each by default), hence 45 s.
+# Both L2 modes' daemons are stopped; those not running are skipped.
 stop_daemons() {
   local name
   stop_daemon dockerd 45
   stop_daemon relay 5
-  # Nothing depends on these three at shutdown, so they stop side by side.
+  # Nothing depends on these at shutdown, so they stop side by side.
   for name in agent neutron-server keystone; do
     stop_daemon "$name" 20 &
   done
+  stop_daemon ovs-agent "$LAB_OVS_AGENT_STOP_TIMEOUT" &
   wait
-  stop_daemon rabbitmq 30 &
-  stop_daemon mariadb 30 &
+  # The OVS agent is gone by now, so OVS can go too.
+  for name in ovs-vswitchd ovsdb-server rabbitmq mariadb; do
+    stop_daemon "$name" 30 &
+  done
   wait
 }
 

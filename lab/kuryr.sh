@@ -15,6 +15,9 @@ PID_FILE="$RUN_DIR/kuryr.pid"
 LOG_FILE="$STATE_DIR/log/kuryr.log"
 SOCKET="/run/docker/plugins/kuryr.sock"
 ENTRY="$REPO_DIR/dist/cli/main.js"
+# The OVS binder's ovs-vsctl calls find the lab's ovsdb-server (LAB_L2=ovs)
+# through OVS_RUNDIR; in linuxbridge mode no OVS command runs.
+export OVS_RUNDIR="$STATE_DIR/ovs/run"
 
 log() { printf '[kuryr] %s\n' "$*" >&2; }
 

@@ -21,6 +21,25 @@ LAB_ADMIN_PASSWORD=adminpass
 LAB_UNDERLAY_IP=10.254.254.1
 LAB_LOCK_FILE=/run/lock/kuryr-lab.lock
 
+# The Neutron L2 back end: linuxbridge (the default) or ovs. lab/up.sh
+# records the mode it started in $LAB_L2_MODE_FILE, where lab/status.sh and
+# the tests read it.
+LAB_L2=${LAB_L2:-linuxbridge}
+LAB_L2_MODE_FILE=$LAB_RUN/l2-mode
+# Open vSwitch runs with its own run and database directories, so it never
+# meets a system OVS. Every OVS client (ovs-vsctl, the agent, the Kuryr
+# daemon) needs OVS_RUNDIR set to find the database socket.
+LAB_OVS_DIR=$LAB_STATE/ovs
+# The OVS agent's firewall: openvswitch (the default, flows with conntrack)
+# or iptables_hybrid (iptables on a Linux bridge per port).
+LAB_OVS_FIREWALL=${LAB_OVS_FIREWALL:-openvswitch}
+# Seconds to wait for the OVS agent after SIGTERM. The Zed agent leaves its
+# loop about 1.5 s after SIGTERM, but its process then lingers until it is
+# killed (seen on every stop in this lab), so a long wait only delays.
+LAB_OVS_AGENT_STOP_TIMEOUT=8
+LAB_OVS_RUNDIR=$LAB_OVS_DIR/run
+LAB_OVS_DBDIR=$LAB_OVS_DIR/db
+
 # The pyenv python3 comes first in PATH on this image, and the OpenStack
 # entry points need Debian's interpreter, so the system directories go first.
 export PATH=/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin
@@ -33,11 +52,15 @@ declare -A LAB_DAEMON_CMDLINE=(
   [keystone]=uwsgi
   [neutron-server]=neutron-server
   [agent]=neutron-linuxbridge-agent
+  [ovs-agent]=neutron-openvswitch-agent
+  [ovsdb-server]=ovsdb-server
+  [ovs-vswitchd]=ovs-vswitchd
   [dockerd]=dockerd
   [relay]=relay.py
 )
-# The order in which lab/status.sh lists the daemons.
-LAB_DAEMONS=(mariadb rabbitmq keystone neutron-server agent dockerd relay)
+# The order in which lab/status.sh lists the daemons of each L2 mode.
+LAB_DAEMONS_LINUXBRIDGE=(mariadb rabbitmq keystone neutron-server agent dockerd relay)
+LAB_DAEMONS_OVS=(mariadb rabbitmq keystone neutron-server ovsdb-server ovs-vswitchd ovs-agent dockerd relay)
 
 log() {
   printf '[lab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2
@@ -46,6 +69,36 @@ log() {
 die() {
   log "ERROR: $*"
   exit 1
+}
+
+# Exit unless LAB_L2 and LAB_OVS_FIREWALL name supported values.
+check_l2_mode() {
+  case $LAB_L2 in
+    linuxbridge | ovs) ;;
+    *) die "invalid LAB_L2=$LAB_L2: use linuxbridge (the default) or ovs" ;;
+  esac
+  case $LAB_OVS_FIREWALL in
+    openvswitch | iptables_hybrid) ;;
+    *) die "invalid LAB_OVS_FIREWALL=$LAB_OVS_FIREWALL: use openvswitch (the default) or iptables_hybrid" ;;
+  esac
+}
+
+# Print the mode that lab/up.sh last started the lab in. Labs started
+# before the OVS mode existed have no mode file and run linuxbridge.
+recorded_l2_mode() {
+  if [[ -r $LAB_L2_MODE_FILE ]]; then
+    cat "$LAB_L2_MODE_FILE"
+  else
+    printf 'linuxbridge'
+  fi
+}
+
+# Print the Neutron agent binary of L2 mode MODE.
+agent_binary() {
+  case $1 in
+    ovs) printf 'neutron-openvswitch-agent' ;;
+    *) printf 'neutron-linuxbridge-agent' ;;
+  esac
 }
 
 now() {

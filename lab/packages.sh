@@ -8,12 +8,15 @@ LAB_PACKAGES=(
   rabbitmq-server ebtables ipset conntrack bridge-utils iptables iproute2
   iputils-ping curl jq docker.io busybox-static
 )
+# Only LAB_L2=ovs needs these.
+LAB_OVS_PACKAGES=(openvswitch-switch neutron-openvswitch-agent)
 POLICY_RC=/usr/sbin/policy-rc.d
 POLICY_RC_BACKUP=/usr/sbin/policy-rc.d.kuryr-lab-saved
 
+# Print which of the given packages are not installed.
 missing_packages() {
   local pkg status
-  for pkg in "${LAB_PACKAGES[@]}"; do
+  for pkg in "$@"; do
     status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
     [[ $status == installed ]] || printf '%s\n' "$pkg"
   done
@@ -76,29 +79,35 @@ apt_install() {
 }
 
 # The docker.io postinst must not have started a dockerd in the host
-# namespace, where it would add docker0 and iptables rules to the host.
-check_no_host_dockerd() {
-  local pid net_inode host_net_inode lab_net_inode=""
+# namespace, where it would add docker0 and iptables rules to the host, and
+# the openvswitch-switch postinst must not have started OVS there.
+check_no_host_daemons() {
+  local name pid net_inode host_net_inode lab_net_inode=""
   host_net_inode=$(stat -L -c %i /proc/self/ns/net)
   if netns_exists "$LAB_NS"; then
     lab_net_inode=$(stat -L -c %i "/run/netns/$LAB_NS")
   fi
-  for pid in $(pgrep -x dockerd || true); do
-    net_inode=$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) || continue
-    if [[ $net_inode == "$host_net_inode" ]]; then
-      die "a dockerd (pid $pid) runs in the host network namespace; stop it before using the lab"
-    elif [[ $net_inode != "$lab_net_inode" ]]; then
-      log "note: a dockerd (pid $pid) runs in another network namespace; the lab leaves it alone"
-    fi
+  for name in dockerd ovs-vswitchd ovsdb-server; do
+    for pid in $(pgrep -x "$name" || true); do
+      net_inode=$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) || continue
+      if [[ $net_inode == "$host_net_inode" ]]; then
+        die "a $name (pid $pid) runs in the host network namespace; stop it before using the lab"
+      elif [[ $net_inode != "$lab_net_inode" ]]; then
+        log "note: a $name (pid $pid) runs in another network namespace; the lab leaves it alone"
+      fi
+    done
   done
 }
 
 install_packages() {
-  local missing
-  mapfile -t missing < <(missing_packages)
+  local missing wanted=("${LAB_PACKAGES[@]}")
+  if [[ $LAB_L2 == ovs ]]; then
+    wanted+=("${LAB_OVS_PACKAGES[@]}")
+  fi
+  mapfile -t missing < <(missing_packages "${wanted[@]}")
   if ((${#missing[@]} == 0)); then
-    log "all ${#LAB_PACKAGES[@]} packages already installed"
-    check_no_host_dockerd
+    log "all ${#wanted[@]} packages already installed"
+    check_no_host_daemons
     return 0
   fi
   log "installing ${#missing[@]} missing packages: ${missing[*]}"
@@ -113,5 +122,5 @@ install_packages() {
     apt_install "${missing[@]}"
   fi
   restore_policy_rc
-  check_no_host_dockerd
+  check_no_host_daemons
 }

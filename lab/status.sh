@@ -8,8 +8,22 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FAILURES=0
+L2_MODE=$(recorded_l2_mode)
+if [[ $L2_MODE == ovs ]]; then
+  LAB_DAEMONS=("${LAB_DAEMONS_OVS[@]}")
+else
+  LAB_DAEMONS=("${LAB_DAEMONS_LINUXBRIDGE[@]}")
+fi
 declare -A GROUP_PSS_KB=()
 declare -A GROUP_PROCESSES=()
+
+agent_group() {
+  if [[ $L2_MODE == ovs ]]; then
+    printf ovs-agent
+  else
+    printf agent
+  fi
+}
 
 # Print which daemon a process belongs to, from its command line.
 process_group() {
@@ -19,7 +33,12 @@ process_group() {
     *beam.smp* | *epmd* | *erl_child_setup* | *inet_gethost* | *rabbit*) printf rabbitmq ;;
     *uwsgi*) printf keystone ;;
     *neutron-server*) printf neutron-server ;;
-    *neutron-linuxbridge-agent* | *privsep-helper*) printf agent ;;
+    *neutron-linuxbridge-agent*) printf agent ;;
+    *neutron-openvswitch-agent*) printf ovs-agent ;;
+    # Both agents start privsep helpers, and only one agent runs at a time.
+    *privsep-helper*) agent_group ;;
+    *ovsdb-server*) printf ovsdb-server ;;
+    *ovs-vswitchd*) printf ovs-vswitchd ;;
     *dockerd* | *containerd*) printf dockerd ;;
     *relay.py*) printf relay ;;
     *) printf other ;;
@@ -98,7 +117,7 @@ neutron_responds() {
 
 agent_alive() {
   [[ -n $TOKEN ]] || return 1
-  [[ $(neutron_get "/agents?binary=neutron-linuxbridge-agent&host=$LAB_HOSTNAME" |
+  [[ $(neutron_get "/agents?binary=$(agent_binary "$L2_MODE")&host=$LAB_HOSTNAME" |
     jq -r '.agents[0].alive // false') == true ]]
 }
 
@@ -120,7 +139,7 @@ print_checks() {
   report_check "namespace $LAB_NS exists" netns_exists "$LAB_NS"
   report_check "Keystone responds (lab-os 127.0.0.1:5000)" keystone_responds
   report_check "Neutron responds (lab-os 127.0.0.1:9696)" neutron_responds
-  report_check "linuxbridge agent alive in GET /v2.0/agents" agent_alive
+  report_check "$L2_MODE agent alive in GET /v2.0/agents" agent_alive
   report_check "dockerd responds ($LAB_DOCKER_SOCKET)" dockerd_responds
   for port in 5000 9696; do
     if grep -qx "$port" "$LAB_RUN/relay.skipped" 2>/dev/null; then

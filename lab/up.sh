@@ -2,7 +2,9 @@
 # Bring up the Kuryr lab: MariaDB, RabbitMQ, Keystone, neutron-server, the
 # linuxbridge agent and dockerd, all inside the network namespace lab-os,
 # plus a relay that exposes Keystone and Neutron on the host's 127.0.0.1.
-# Idempotent: running daemons are kept, missing ones are (re)started.
+# With LAB_L2=ovs, Open vSwitch and the OVS agent replace the linuxbridge
+# agent. Idempotent: running daemons are kept, missing ones are (re)started,
+# and a lab that is up in the other L2 mode is switched over.
 set -euo pipefail
 
 # shellcheck source=lab/lib.sh
@@ -11,6 +13,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$LAB_DIR/packages.sh"
 # shellcheck source=lab/configs.sh
 source "$LAB_DIR/configs.sh"
+# shellcheck source=lab/ovs.sh
+source "$LAB_DIR/ovs.sh"
 
 UP_START=$(now)
 
@@ -235,14 +239,36 @@ run_migrations() {
 
 # ---------------------------------------------------------------- OpenStack daemons
 
+# The L2 mode that the lab ran in before this run, from the mode file.
+PREVIOUS_L2=""
+
 start_openstack_daemons() {
   start_in_ns keystone /usr/bin/uwsgi --ini "$LAB_ETC/keystone/uwsgi.ini"
+  # neutron-server reads ml2_conf.ini only at start, so a mode switch
+  # restarts it with the configuration written for the new mode.
+  if [[ $PREVIOUS_L2 != "$LAB_L2" ]] && daemon_alive neutron-server; then
+    log "switching the L2 mode from $PREVIOUS_L2 to $LAB_L2; restarting neutron-server"
+    stop_daemon neutron-server 30
+  fi
   start_in_ns neutron-server /usr/bin/neutron-server \
     --config-file "$LAB_ETC/neutron/neutron.conf" \
     --config-file "$LAB_ETC/neutron/ml2_conf.ini" \
     --log-file "$LAB_LOG/neutron-server.log"
+  # From here on neutron-server runs with this mode's configuration, so a
+  # later failure and re-run does not restart it again.
+  printf '%s\n' "$LAB_L2" >"$LAB_L2_MODE_FILE"
   wait_until "RabbitMQ port 5672" 90 tcp_port_open_in_ns 5672 ||
     die "RabbitMQ did not open port 5672 within 90 s; see $LAB_LOG/rabbitmq.out and $LAB_LOG/rabbitmq/"
+  case $LAB_L2 in
+    linuxbridge) start_linuxbridge_agent ;;
+    ovs) start_openvswitch_agent ;;
+  esac
+}
+
+# Stops the OVS agent and OVS first, in case the lab ran in OVS mode.
+start_linuxbridge_agent() {
+  stop_daemon ovs-agent "$LAB_OVS_AGENT_STOP_TIMEOUT"
+  stop_ovs_daemons
   if ! daemon_alive agent; then
     AGENT_START_UTC=$(date -u '+%F %T')
   fi
@@ -250,6 +276,28 @@ start_openstack_daemons() {
     --config-file "$LAB_ETC/neutron/neutron.conf" \
     --config-file "$LAB_ETC/neutron/linuxbridge_agent.ini" \
     --log-file "$LAB_LOG/linuxbridge-agent.log"
+}
+
+# Stops the linuxbridge agent first, in case the lab ran in linuxbridge
+# mode, and restarts a running OVS agent whose firewall driver differs.
+# Without OVS_RUNDIR the agent's ovs-ofctl calls fail with "br-int is not a
+# bridge or a socket".
+start_openvswitch_agent() {
+  local firewall_file=$LAB_RUN/ovs-firewall
+  stop_daemon agent 20
+  start_ovs_daemons
+  if daemon_alive ovs-agent && [[ $(cat "$firewall_file" 2>/dev/null) != "$LAB_OVS_FIREWALL" ]]; then
+    log "the OVS agent's firewall driver changes to $LAB_OVS_FIREWALL; restarting the agent"
+    stop_daemon ovs-agent "$LAB_OVS_AGENT_STOP_TIMEOUT"
+  fi
+  printf '%s\n' "$LAB_OVS_FIREWALL" >"$firewall_file"
+  if ! daemon_alive ovs-agent; then
+    AGENT_START_UTC=$(date -u '+%F %T')
+  fi
+  start_in_ns ovs-agent env OVS_RUNDIR="$LAB_OVS_RUNDIR" /usr/bin/neutron-openvswitch-agent \
+    --config-file "$LAB_ETC/neutron/neutron.conf" \
+    --config-file "$LAB_ETC/neutron/openvswitch_agent.ini" \
+    --log-file "$LAB_LOG/openvswitch-agent.log"
 }
 
 # ---------------------------------------------------------------- Keystone resources
@@ -361,16 +409,37 @@ AGENT_START_UTC=""
 
 agent_alive() {
   local started_at
-  started_at=$(neutron_request GET "/agents?binary=neutron-linuxbridge-agent&host=$LAB_HOSTNAME" |
+  started_at=$(neutron_request GET "/agents?binary=$(agent_binary "$LAB_L2")&host=$LAB_HOSTNAME" |
     jq -r '.agents[0] | select(.alive == true) | .started_at // empty')
   [[ -n $started_at && ! $started_at < $AGENT_START_UTC ]]
 }
 
 wait_neutron_and_agent() {
+  local agent_log=$LAB_LOG/linuxbridge-agent.log
+  if [[ $LAB_L2 == ovs ]]; then
+    agent_log=$LAB_LOG/openvswitch-agent.log
+  fi
   wait_until "Neutron API" 90 neutron_responds ||
     die "Neutron did not respond within 90 s; see $LAB_LOG/neutron-server.log"
-  wait_until "linuxbridge agent alive" 60 agent_alive ||
-    die "the linuxbridge agent is not alive after 60 s; see $LAB_LOG/linuxbridge-agent.log"
+  # After a neutron-server restart, the OVS agent's first RPC call
+  # (has_alive_neutron_server) once got no reply. The agent retries after
+  # its 60 s RPC timeout, so this waits longer than that.
+  wait_until "$LAB_L2 agent alive" 120 agent_alive ||
+    die "the $LAB_L2 agent is not alive after 120 s; see $agent_log"
+  remove_other_agent_records
+}
+
+# After a mode switch, the stopped agent's record would stay in GET
+# /v2.0/agents, alive for up to 75 s and then dead for good.
+remove_other_agent_records() {
+  local other=linuxbridge id
+  if [[ $LAB_L2 == linuxbridge ]]; then
+    other=ovs
+  fi
+  for id in $(neutron_request GET "/agents?binary=$(agent_binary "$other")&host=$LAB_HOSTNAME" | jq -r '.agents[].id'); do
+    neutron_request DELETE "/agents/$id" -o /dev/null
+    log "deleted the record of the stopped $(agent_binary "$other") ($id)"
+  done
 }
 
 ensure_subnetpool() {
@@ -424,6 +493,14 @@ import_busybox_image() {
 
 KURYR_FAILED=0
 
+# Succeed if a Kuryr daemon runs without the lab's OVS_RUNDIR.
+kuryr_lacks_ovs_rundir() {
+  local pid
+  pid=$(cat "$LAB_RUN/kuryr.pid" 2>/dev/null) || return 1
+  pid_matches "$pid" "dist/cli/main.js serve" || return 1
+  ! tr '\0' '\n' <"/proc/$pid/environ" | grep -qx "OVS_RUNDIR=$LAB_OVS_RUNDIR"
+}
+
 # A failure here is reported after the timings, because everything else is
 # up and usable by then.
 start_kuryr() {
@@ -435,7 +512,13 @@ start_kuryr() {
     log "LAB_KURYR=0; the Kuryr plugin is not started"
     return 0
   fi
-  if ! bash "$LAB_DIR/kuryr.sh" start 9>&-; then
+  # kuryr.sh gives the daemon OVS_RUNDIR, which a daemon started by an
+  # older kuryr.sh lacks. In OVS mode such a daemon is restarted.
+  local action=start
+  if [[ $LAB_L2 == ovs ]] && kuryr_lacks_ovs_rundir; then
+    action=restart
+  fi
+  if ! bash "$LAB_DIR/kuryr.sh" "$action" 9>&-; then
     KURYR_FAILED=1
   fi
 }
@@ -443,7 +526,10 @@ start_kuryr() {
 # ---------------------------------------------------------------- main
 
 main() {
+  check_l2_mode
   acquire_lab_lock
+  PREVIOUS_L2=$(recorded_l2_mode)
+  log "L2 mode $LAB_L2 (LAB_L2); the lab last ran in $PREVIOUS_L2 mode"
   step packages install_packages
   step namespace setup_namespace
   step config-files write_configs

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs node's test runner on the given tiers: unit (src/**/*.test.ts),
-# host (src/**/*.host.test.ts, root) and e2e (test/**/*.test.ts, the lab).
+# host (src/**/*.host.test.ts, root), e2e (test/lab and test/e2e, the lab)
+# and ovs (the walkthrough and test/ovs, the lab in OVS mode).
 # Node 20's --test takes no glob patterns, so the file list is built here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,7 +16,11 @@ for tier in "$@"; do
       mapfile -t -O "${#files[@]}" files < <(find test/lab -name '*.test.ts' 2>/dev/null | sort)
       mapfile -t -O "${#files[@]}" files < <(find test/e2e -name '*.test.ts' 2>/dev/null | sort)
       ;;
-    *) echo "unknown test tier \"$tier\": use unit, host or e2e" >&2; exit 2 ;;
+    ovs)
+      files+=(test/e2e/10-walkthrough.test.ts)
+      mapfile -t -O "${#files[@]}" files < <(find test/ovs -name '*.test.ts' 2>/dev/null | sort)
+      ;;
+    *) echo "unknown test tier \"$tier\": use unit, host, e2e or ovs" >&2; exit 2 ;;
   esac
 done
 if ((${#files[@]} == 0)); then

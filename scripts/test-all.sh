@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command: checks and builds the code, brings the lab up (with
-# the kuryr daemon), runs every test tier against it, and stops the lab even
-# when a test fails. Needs root on Debian 12; the first run installs the
-# lab's packages.
+# the kuryr daemon) and runs every test tier against it. It then switches
+# the lab to Open vSwitch and runs the OVS tier. The lab is stopped even when
+# a test fails. Needs root on Debian 12; the first run installs the lab's
+# packages.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,3 +34,9 @@ bash lab/up.sh
 
 step "tests: unit, host and end to end"
 bash scripts/run-tests.sh unit host e2e
+
+step "switch the lab to Open vSwitch"
+LAB_L2=ovs bash lab/up.sh
+
+step "tests: Open vSwitch"
+bash scripts/run-tests.sh ovs
