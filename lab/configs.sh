@@ -145,7 +145,7 @@ EOF
 
 # The OVS agent uses the userspace (netdev) datapath because the kernel has
 # no openvswitch module, and no tunnels (tenant networks are local). With
-# LAB_OVS_FIREWALL=iptables_hybrid, Neutron asks for the hybrid plug.
+# LAB_OVS_FIREWALL=iptables_hybrid, Neutron requests the hybrid plug.
 write_openvswitch_agent_config() {
   cat >"$LAB_ETC/neutron/openvswitch_agent.ini" <<EOF
 [ovs]

@@ -3,7 +3,7 @@
  * neutron-openvswitch-agent binds kuryr's ports with vif_type ovs, kuryr puts
  * each tap on br-int with the external_ids the agent matches, the ports go
  * ACTIVE and the containers reach each other. With
- * LAB_OVS_FIREWALL=iptables_hybrid, Neutron asks for the hybrid plug, and
+ * LAB_OVS_FIREWALL=iptables_hybrid, Neutron requests the hybrid plug, and
  * the qvo end is on br-int instead. Fails on a linuxbridge lab.
  */
 import assert from 'node:assert/strict';
