@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 files=()
 for tier in "$@"; do
   case "$tier" in
-    unit) mapfile -t -O "${#files[@]}" files < <(find src -name '*.test.ts' ! -name '*.host.test.ts' | sort) ;;
+    unit) mapfile -t -O "${#files[@]}" files < <(find src bench -name '*.test.ts' ! -name '*.host.test.ts' | sort) ;;
     host) mapfile -t -O "${#files[@]}" files < <(find src -name '*.host.test.ts' | sort) ;;
     e2e)
       # The lab smoke test first: it proves the lab before kuryr is tested on it.
