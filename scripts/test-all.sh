@@ -21,10 +21,16 @@ npx tsc -p tsconfig.json --noEmit
 step "build"
 npm run --silent build
 
+TEST_TOTALS_FILE="$(mktemp)"
+export TEST_TOTALS_FILE
+
+# Stops the lab, then prints the total over all tiers as the closing line.
 stop_lab() {
   local rc=$?
   step "stop the lab"
   bash lab/down.sh || echo "lab/down.sh failed" >&2
+  awk '{ passed += $1; failed += $2 } END { printf "\ntotal: %d passed, %d failed\n", passed, failed }' "$TEST_TOTALS_FILE"
+  rm -f "$TEST_TOTALS_FILE"
   exit "$rc"
 }
 trap stop_lab EXIT
