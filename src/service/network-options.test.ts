@@ -45,7 +45,6 @@ describe('network options', () => {
 
   function expectNetworkCreate(tags: string[], onSubnets: (subnets: Array<Record<string, unknown>>) => void, subnets: unknown[]): void {
     transport.expect(
-      { method: 'GET', path: `/v2.0/networks?${TAG_QUERY}`, reply: { body: { networks: [] } } },
       { method: 'POST', path: '/v2.0/networks', reply: { status: 201, body: { network: networkFixture({ id: NET, subnets: [] }) } } },
       {
         method: 'PUT',

@@ -17,8 +17,10 @@ const GENERIC_OPTIONS = 'com.docker.network.generic';
 
 export async function createNetwork(ctx: ServiceContext, request: CreateNetwork): Promise<void> {
   await ctx.locks.run(`network:${request.NetworkID}`, async () => {
-    const existing = await findNetwork(ctx, request.NetworkID);
-    // A re-sent CreateNetwork finds the network made the first time.
+    // A re-sent CreateNetwork finds the network made the first time. When
+    // this daemon just handed out every pool of the request, and no cached
+    // network uses them, the network cannot exist yet: the lookup is skipped.
+    const existing = freshPools(ctx, request) ? ctx.networks.get(request.NetworkID) : await findNetwork(ctx, request.NetworkID);
     if (existing !== undefined) return;
 
     const options = parseExistingOptions(genericOptions(request), '-o');
@@ -40,6 +42,14 @@ export async function createNetwork(ctx: ServiceContext, request: CreateNetwork)
     }
     ctx.logger.info({ networkId: request.NetworkID, neutronNetworkId: network.id }, 'network created');
   });
+}
+
+function freshPools(ctx: ServiceContext, request: CreateNetwork): boolean {
+  const cidrs = [...request.IPv4Data, ...request.IPv6Data].filter((datum) => datum.Pool !== '').map((datum) => formatCidr(parseCidr(datum.Pool)));
+  if (cidrs.length === 0) return false;
+  const pending = new Set([...ctx.pools.values()].map((pool) => pool.cidr));
+  const inUse = new Set([...ctx.networks.values()].flatMap((network) => network.subnets.map((subnet) => formatCidr(parseCidr(subnet.cidr)))));
+  return cidrs.every((cidr) => pending.has(cidr) && !inUse.has(cidr));
 }
 
 /** Returns the `-o key=value` options, which dockerd passes as a map of strings. */

@@ -109,7 +109,6 @@ describe('walkthrough verb sequence', () => {
     transport.assertDone();
 
     transport.expect(
-      { method: 'GET', path: `/v2.0/networks?tags=kuryr.net.uuid.lh%3A${NETWORK_ID.slice(0, 32)},kuryr.net.uuid.uh%3A${NETWORK_ID.slice(32)}`, reply: { body: { networks: [] } } },
       { method: 'POST', path: '/v2.0/networks', reply: { status: 201, body: { network: networkFixture({ id: NET_UUID, name: 'kuryr-net-62c11206', subnets: [] }) } } },
       { method: 'PUT', path: `/v2.0/networks/${NET_UUID}/tags`, reply: { body: { tags: [] } } },
       {
