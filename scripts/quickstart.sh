@@ -21,14 +21,17 @@ bash lab/up.sh
 source /var/lib/kuryr-lab/env.sh
 
 # A previous quick start may have left the walkthrough's objects behind.
-docker rm -f web >/dev/null 2>&1 || true
+docker rm -f web web2 >/dev/null 2>&1 || true
 docker network rm bar >/dev/null 2>&1 || true
 
 show docker network create --driver kuryr --ipam-driver kuryr \
   --subnet 10.10.0.0/16 --gateway 10.10.0.1 --ip-range 10.10.0.0/24 bar
 show docker run --net bar -itd --name web busybox
 show docker exec web ip addr show eth0
-show docker exec web ping -c 2 10.10.0.1 || echo "(no router holds the gateway address in the lab, so this ping fails)"
+# A second container on the same Neutron network, to show traffic between them.
+show docker run --net bar -itd --name web2 busybox
+web2_ip="$(docker inspect -f '{{(index .NetworkSettings.Networks "bar").IPAddress}}' web2)"
+show docker exec web ping -c 2 "$web2_ip"
 
 network_id="$(docker network inspect -f '{{.Id}}' bar)"
 token="$(curl -si -H 'Content-Type: application/json' http://127.0.0.1:5000/v3/auth/tokens \
@@ -41,7 +44,7 @@ neutron "networks?tags=kuryr.net.uuid.lh:${network_id:0:32}" | jq '.networks[] |
 printf '\nNeutron subnet and subnet pool:\n'
 neutron "subnets?name=kuryr-subnet-10.10.0.0/16" | jq '.subnets[] | {id, name, cidr, gateway_ip, allocation_pools, subnetpool_id}'
 neutron "subnetpools?name=kuryrPool-10.10.0.0/16" | jq '.subnetpools[] | {id, name, prefixes}'
-printf '\nNeutron port of container web:\n'
+printf '\nNeutron ports of containers web and web2:\n'
 neutron "ports?device_owner=kuryr:container" | jq '.ports[] | {id, status, mac_address, fixed_ips, "binding:host_id", "binding:vif_type", tags}'
 
 cat <<'DONE'
@@ -50,6 +53,6 @@ The walkthrough ran. Explore with:
   source /var/lib/kuryr-lab/env.sh    # sets DOCKER_HOST and OS_* for the lab
   docker network inspect bar
 Clean up with:
-  docker rm -f web && docker network rm bar
+  docker rm -f web web2 && docker network rm bar
   bash lab/down.sh                    # stops the lab; --purge also deletes its state
 DONE
