@@ -5,13 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { pino } from 'pino';
-import type { BoundInterface, PortBinder } from '../binding/index.js';
-import { vethNames } from '../binding/index.js';
-import { NeutronClient, type Subnet, type TokenSource } from '../neutron/index.js';
-import { FakeTransport, NEUTRON_URL, neutronFault, portFixture } from '../neutron/test-support.js';
+import type { Subnet } from '../neutron/index.js';
+import { FakeTransport, neutronFault, portFixture } from '../neutron/test-support.js';
 import type { DriverService } from '../protocol/index.js';
-import { createDriverService, ServiceContext } from './index.js';
+import { createDriverService } from './index.js';
+import { newTestContext } from './test-support.js';
 
 const NET = 'net-ds';
 const POOL4 = 'pool-v4';
@@ -20,12 +18,6 @@ const PORT = 'port-ds';
 const MAC = '02:42:0a:3e:00:05';
 const MAC_OPTION = { 'com.docker.network.endpoint.macaddress': MAC };
 
-const tokens: TokenSource = { getToken: async () => 'token', invalidate: () => {}, getEndpoint: async () => NEUTRON_URL };
-
-const binder: PortBinder = {
-  bind: async (request): Promise<BoundInterface> => vethNames(request.portId),
-  unbind: async () => {},
-};
 
 function subnet(id: string, version: 4 | 6, cidr: string, gateway: string, poolId: string): Subnet {
   return {
@@ -49,12 +41,7 @@ describe('address ports', () => {
 
   beforeEach(() => {
     transport = new FakeTransport();
-    const neutron = new NeutronClient({ tokens, transport, sleep: async () => {} });
-    const config = {
-      hostName: 'docker-host-1', subnetPoolPrefix: 'kuryrPool', defaultSubnetPoolV4: 'kuryr', defaultSubnetPoolV6: 'kuryr6',
-      enableDhcp: false, portActiveTimeoutMs: 0, portActivePollMs: 500,
-    };
-    const ctx = new ServiceContext(neutron, binder, config, pino({ level: 'silent' }));
+    const ctx = newTestContext(transport);
     for (const [poolId, target] of [[POOL4, SUBNET4], [POOL6, SUBNET6]] as const) {
       ctx.pools.set(poolId, { poolId, subnetPoolId: poolId, cidr: target.cidr, version: target.ip_version === 6 ? 6 : 4, subPool: undefined, ownedByKuryr: true });
     }

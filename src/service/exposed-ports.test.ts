@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { pino } from 'pino';
-import type { BoundInterface, PortBinder, PortBindingRequest } from '../binding/index.js';
-import { vethNames } from '../binding/index.js';
 import { KuryrError } from '../errors.js';
-import { NeutronClient } from '../neutron/index.js';
-import type { TokenSource } from '../neutron/index.js';
 import type { HttpRequest } from '../neutron/transport.js';
-import { FakeTransport, NEUTRON_URL, neutronFault, portFixture } from '../neutron/test-support.js';
+import { FakeTransport, neutronFault, portFixture } from '../neutron/test-support.js';
 import type { Port } from '../neutron/index.js';
-import { ServiceContext } from './context.js';
+import type { ServiceContext } from './context.js';
+import { newTestContext } from './test-support.js';
 import {
   deleteExposedPortsGroup,
   exposedPortRanges,
@@ -26,19 +22,6 @@ const DEFAULT_GROUP = 'sg-default';
 const GROUP_NAME = `kuryr-exposed-${PORT_UUID}`;
 const LIST_BY_NAME = `/v2.0/security-groups?name=${GROUP_NAME}&tags=kuryr.exposed`;
 const LIST_BY_ENDPOINT = `/v2.0/security-groups?tags=kuryr.exposed,kuryr.net.uuid.lh%3A${ENDPOINT_ID.slice(0, 32)},kuryr.net.uuid.uh%3A${ENDPOINT_ID.slice(32)}&fields=id`;
-
-const tokens: TokenSource = {
-  getToken: async () => 'token',
-  invalidate: () => {},
-  getEndpoint: async () => NEUTRON_URL,
-};
-
-class NoBinder implements PortBinder {
-  async bind(request: PortBindingRequest): Promise<BoundInterface> {
-    return vethNames(request.portId);
-  }
-  async unbind(): Promise<void> {}
-}
 
 const port = portFixture({ id: PORT_UUID, security_groups: [DEFAULT_GROUP], revision_number: 7, project_id: 'p1' });
 
@@ -141,21 +124,7 @@ describe('exposed ports security group', () => {
 
   beforeEach(() => {
     transport = new FakeTransport();
-    const neutron = new NeutronClient({ tokens, transport, sleep: async () => {} });
-    context = new ServiceContext(
-      neutron,
-      new NoBinder(),
-      {
-        hostName: 'docker-host-1',
-        subnetPoolPrefix: 'kuryrPool',
-        defaultSubnetPoolV4: 'kuryr',
-        defaultSubnetPoolV6: 'kuryr6',
-        enableDhcp: false,
-        portActiveTimeoutMs: 0,
-        portActivePollMs: 500,
-      },
-      pino({ level: 'silent' }),
-    );
+    context = newTestContext(transport);
     context.endpoints.set(ENDPOINT_ID, { endpointId: ENDPOINT_ID, networkId: NETWORK_ID, port: port as Port });
   });
 

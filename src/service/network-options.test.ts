@@ -4,21 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { pino } from 'pino';
-import type { BoundInterface, PortBinder } from '../binding/index.js';
-import { vethNames } from '../binding/index.js';
-import { NeutronClient, type TokenSource } from '../neutron/index.js';
-import { FakeTransport, NEUTRON_URL, networkFixture, portFixture, subnetFixture } from '../neutron/test-support.js';
+import { FakeTransport, networkFixture, portFixture, subnetFixture } from '../neutron/test-support.js';
 import type { DriverService } from '../protocol/index.js';
-import { createDriverService, ServiceContext } from './index.js';
+import { createDriverService, type ServiceContext } from './index.js';
+import { newTestContext } from './test-support.js';
 
 const NETWORK_ID = 'a'.repeat(64);
 const ENDPOINT_ID = 'b'.repeat(64);
 const NET = 'net-opts';
 const TAG_QUERY = `tags=kuryr.net.uuid.lh%3A${'a'.repeat(32)},kuryr.net.uuid.uh%3A${'a'.repeat(32)}`;
 
-const tokens: TokenSource = { getToken: async () => 'token', invalidate: () => {}, getEndpoint: async () => NEUTRON_URL };
-const binder: PortBinder = { bind: async (request): Promise<BoundInterface> => vethNames(request.portId), unbind: async () => {} };
 
 function bodyOf<T>(body: string | undefined): T {
   return JSON.parse(body ?? '{}') as T;
@@ -31,12 +26,7 @@ describe('network options', () => {
 
   beforeEach(() => {
     transport = new FakeTransport();
-    const neutron = new NeutronClient({ tokens, transport, sleep: async () => {} });
-    const config = {
-      hostName: 'docker-host-1', subnetPoolPrefix: 'kuryrPool', defaultSubnetPoolV4: 'kuryr', defaultSubnetPoolV6: 'kuryr6',
-      enableDhcp: false, portActiveTimeoutMs: 0, portActivePollMs: 500,
-    };
-    ctx = new ServiceContext(neutron, binder, config, pino({ level: 'silent' }));
+    ctx = newTestContext(transport);
     for (const [poolId, cidr] of [['pool-a', '10.64.0.0/24'], ['pool-b', '10.64.1.0/24']] as const) {
       ctx.pools.set(poolId, { poolId, subnetPoolId: poolId, cidr, version: 4, subPool: undefined, ownedByKuryr: true });
     }

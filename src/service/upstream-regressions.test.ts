@@ -4,14 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { pino } from 'pino';
-import type { BoundInterface, PortBinder, PortBindingRequest } from '../binding/index.js';
-import { vethNames } from '../binding/index.js';
-import type { TokenSource } from '../neutron/index.js';
-import { NeutronClient } from '../neutron/index.js';
-import { FakeTransport, NEUTRON_URL, networkFixture, neutronFault, portFixture } from '../neutron/test-support.js';
+import { FakeTransport, networkFixture, neutronFault, portFixture } from '../neutron/test-support.js';
 import type { DriverService } from '../protocol/index.js';
-import { createDriverService, ServiceContext, type Clock } from './index.js';
+import { createDriverService, type Clock } from './index.js';
+import { newTestContext, RecordingBinder } from './test-support.js';
 
 const NETWORK_ID = '62c112064cbf927c954e5bc8fe09c168e3d3a8c09586e1aaa480bd95199eb536';
 const ENDPOINT_ID = '4bb8fa2d5679855fa7d9fb0204679102ec29d7bdc0393a23aaa427c932b600e4';
@@ -22,19 +18,6 @@ const SUBNET_B = '5e6f7a8b-3333-4d3c-9f8e-3b4c5d6e7f81';
 const PORT_UUID = '9c8b7a6d-3333-4e4d-8a9b-4c5d6e7f8091';
 const OPERATOR_NET = '11111111-2222-4333-8444-555555555555';
 const NETWORK_TAGS = `kuryr.net.uuid.lh%3A${NETWORK_ID.slice(0, 32)},kuryr.net.uuid.uh%3A${NETWORK_ID.slice(32)}`;
-
-const tokens: TokenSource = { getToken: async () => 'token', invalidate: () => {}, getEndpoint: async () => NEUTRON_URL };
-
-class RecordingBinder implements PortBinder {
-  readonly calls: string[] = [];
-  async bind(request: PortBindingRequest): Promise<BoundInterface> {
-    this.calls.push(`bind ${request.portId}`);
-    return vethNames(request.portId);
-  }
-  async unbind(request: PortBindingRequest): Promise<void> {
-    this.calls.push(`unbind ${request.portId}`);
-  }
-}
 
 /** A clock whose sleep advances time, so polling loops end without real waiting. */
 class SteppingClock implements Clock {
@@ -73,17 +56,8 @@ describe('upstream regressions', () => {
   beforeEach(() => {
     transport = new FakeTransport();
     binder = new RecordingBinder();
-    const neutron = new NeutronClient({ tokens, transport, sleep: async () => {} });
-    const config = {
-      hostName: 'docker-host-1',
-      subnetPoolPrefix: 'kuryrPool',
-      defaultSubnetPoolV4: 'kuryr',
-      defaultSubnetPoolV6: 'kuryr6',
-      enableDhcp: false,
-      portActiveTimeoutMs: 2_000,
-      portActivePollMs: 500,
-    };
-    service = createDriverService(new ServiceContext(neutron, binder, config, pino({ level: 'silent' }), new SteppingClock()));
+    const context = newTestContext(transport, { binder, config: { portActiveTimeoutMs: 2_000 }, clock: new SteppingClock() });
+    service = createDriverService(context);
   });
 
   it('creates one pool for concurrent requests of one CIDR', async () => {

@@ -5,14 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { pino } from 'pino';
 import type { BoundInterface, PortBinder, PortBindingRequest } from '../binding/index.js';
 import { vethNames } from '../binding/index.js';
-import { NeutronClient } from '../neutron/index.js';
-import type { TokenSource } from '../neutron/index.js';
-import { FakeTransport, NEUTRON_URL, networkFixture, portFixture } from '../neutron/test-support.js';
+import { FakeTransport, networkFixture, portFixture } from '../neutron/test-support.js';
 import type { DriverService } from '../protocol/index.js';
-import { createDriverService, ServiceContext, type Clock } from './index.js';
+import { createDriverService, type Clock } from './index.js';
+import { newTestContext } from './test-support.js';
 
 const NETWORK_ID = '62c112064cbf927c954e5bc8fe09c168e3d3a8c09586e1aaa480bd95199eb536';
 const ENDPOINT_ID = '4bb8fa2d5679855fa7d9fb0204679102ec29d7bdc0393a23aaa427c932b600e4';
@@ -22,13 +20,8 @@ const SUBNET_UUID = '5e6f7a8b-2222-4d3c-9f8e-3b4c5d6e7f80';
 const PORT_UUID = '9c8b7a6d-3333-4e4d-8a9b-4c5d6e7f8091';
 const MAC = '02:42:90:26:db:b9';
 
-const tokens: TokenSource = {
-  getToken: async () => 'token',
-  invalidate: () => {},
-  getEndpoint: async () => NEUTRON_URL,
-};
-
-class RecordingBinder implements PortBinder {
+/** Records each bind with the details the walkthrough checks: vif_type, MTU and MAC. */
+class DetailRecordingBinder implements PortBinder {
   readonly calls: string[] = [];
   async bind(request: PortBindingRequest): Promise<BoundInterface> {
     this.calls.push(`bind ${request.portId} ${request.vifType} mtu=${request.mtu} mac=${request.macAddress}`);
@@ -67,28 +60,13 @@ const boundPort = portFixture({
 
 describe('walkthrough verb sequence', () => {
   let transport: FakeTransport;
-  let binder: RecordingBinder;
+  let binder: DetailRecordingBinder;
   let service: DriverService;
 
   beforeEach(() => {
     transport = new FakeTransport();
-    binder = new RecordingBinder();
-    const neutron = new NeutronClient({ tokens, transport, sleep: async () => {} });
-    const context = new ServiceContext(
-      neutron,
-      binder,
-      {
-        hostName: 'docker-host-1',
-        subnetPoolPrefix: 'kuryrPool',
-        defaultSubnetPoolV4: 'kuryr',
-        defaultSubnetPoolV6: 'kuryr6',
-        enableDhcp: false,
-        portActiveTimeoutMs: 60_000,
-        portActivePollMs: 500,
-      },
-      pino({ level: 'silent' }),
-      clock,
-    );
+    binder = new DetailRecordingBinder();
+    const context = newTestContext(transport, { binder, config: { portActiveTimeoutMs: 60_000 }, clock });
     service = createDriverService(context);
   });
 
