@@ -63,7 +63,8 @@ describe('listenOnTcp', () => {
     const spec = join(dir, 'kuryr', 'kuryr.spec');
     await listenOnTcp(server, 'http://127.0.0.1:0', spec);
     const address = server.address();
-    assert.ok(address !== null && typeof address === 'object');
+    assert.ok(address !== null, 'the server is listening');
+    assert.ok(typeof address === 'object', 'a TCP listener has an address object');
     assert.equal(await readFile(spec, 'utf8'), `http://127.0.0.1:${address.port}\n`);
     await close(server);
     await rm(dir, { recursive: true, force: true });

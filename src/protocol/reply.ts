@@ -1,5 +1,5 @@
 /**
- * The one mapping from an error to the reply dockerd sees.
+ * The one mapping from an error to the reply dockerd receives.
  *
  * dockerd reads `Err` from any non-200 reply and shows it as
  * "<Interface>.<Method>: <message>" for both drivers. On HTTP 200 it reads

@@ -71,7 +71,7 @@ export const routes: Record<string, Handler> = {
     m.endpointSchema,
     (r, s) => s.revokeExternalConnectivity(r),
   ),
-  // Swarm calls AllocateNetwork on a manager for global-scope networks; the
+  // Swarm calls AllocateNetwork on a manager for global-scope networks. The
   // Neutron network is made later by CreateNetwork on each host, so there is
   // nothing to allocate and the options are handed back unchanged.
   'NetworkDriver.AllocateNetwork': withSchema('NetworkDriver.AllocateNetwork', m.allocateNetworkSchema, async (r) => ({

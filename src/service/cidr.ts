@@ -135,7 +135,7 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
   return containsCidr(a, b) || containsCidr(b, a);
 }
 
-/** The address Neutron picks as gateway when none is given: the first address after the network address. */
+/** Returns the address Neutron picks as gateway when none is given, the first address after the network address. */
 export function defaultGateway(cidr: Cidr): string {
   return formatIp(cidr.version, cidr.network + 1n);
 }

@@ -1,7 +1,7 @@
 /**
- * What every verb handler shares: the Neutron client, the port binder, the
- * configuration and the in-memory caches. The caches only save Neutron
- * round trips; after a restart every entry is rebuilt from Neutron tags.
+ * The state every verb handler shares: the Neutron client, the port binder,
+ * the configuration and the in-memory caches. The caches only save Neutron
+ * round trips, because after a restart every entry is rebuilt from Neutron tags.
  */
 import type { Logger } from 'pino';
 import type { PortBinder } from '../binding/index.js';

@@ -141,7 +141,7 @@ export async function releaseAddress(ctx: ServiceContext, request: ReleaseAddres
   // The pool, and with it every port, is already gone: a repeated release.
   if (pool === undefined) return;
   const subnets = await findPoolSubnets(ctx, pool);
-  // A gateway holds no port: Neutron reserves it in the subnet itself.
+  // A gateway has no port, because Neutron reserves it in the subnet itself.
   if (subnets.some((candidate) => candidate.gateway_ip === request.Address)) return;
   const { version, value } = parseIp(request.Address);
   const subnet = subnets.find((candidate) => contains(parseCidr(candidate.cidr), version, value));

@@ -21,7 +21,7 @@ export const PORT_NAME = 'kuryr-port';
 /**
  * Tags that identify a Docker network (or endpoint) on a Neutron resource.
  * Neutron limits a tag to 60 characters, so a 64-character Docker id is split
- * into a low half and a high half; a 25-character swarm id needs only one tag.
+ * into a low half and a high half. A 25-character swarm id needs only one tag.
  */
 export function dockerIdTags(dockerId: string): string[] {
   const tags = [`kuryr.net.uuid.lh:${dockerId.slice(0, 32)}`];

@@ -108,9 +108,9 @@ async function createSubnets(ctx: ServiceContext, network: Network, request: Cre
     throw new KuryrError('INVALID_REQUEST', 'the network has no IPv4 or IPv6 pool: pass --subnet, or use --ipam-driver kuryr');
   }
   // Neutron requires all subnets of one IP version on a network to come from
-  // the same subnet pool, so several --subnet of one family are created
-  // without a pool; findPoolSubnets finds them by name and CIDR.
-  // The same holds for an adopted network's own subnets of that family.
+  // the same subnet pool. So several --subnet of one family, or a new subnet
+  // beside an adopted network's subnet from another pool, are created without
+  // a pool, and findPoolSubnets finds them by name and CIDR.
   for (const version of [4, 6]) {
     const sameFamily = bodies.filter((body) => body.ip_version === version);
     const otherPool = existing.some((subnet) => subnet.ip_version === version && sameFamily.some((body) => body.subnetpool_id !== (subnet.subnetpool_id ?? undefined)));

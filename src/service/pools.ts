@@ -88,7 +88,7 @@ export function existingSubnetPoolInfo(subnet: Subnet): PoolInfo {
 
 const SUB_POOL_MARK = 'kuryr-ts ip-range ';
 
-/** The description kuryr writes on its own pools, so the --ip-range survives a daemon restart. */
+/** Returns the description kuryr writes on its own pools, so the --ip-range survives a daemon restart. */
 export function subPoolDescription(subPool: string | undefined): string {
   return subPool === undefined ? 'kuryr-ts' : `${SUB_POOL_MARK}${subPool}`;
 }

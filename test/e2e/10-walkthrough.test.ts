@@ -25,7 +25,9 @@ async function containerNic(name: string): Promise<ContainerNic> {
   const link = await dockerOk('exec', name, 'ip', '-o', 'link', 'show', 'eth0');
   const mac = /link\/ether ([0-9a-f:]{17})/.exec(link);
   const mtu = /mtu (\d+)/.exec(link);
-  assert.ok(address && mac && mtu, `unexpected eth0 in ${name}: ${json} ${link}`);
+  assert.ok(address, `no IPv4 address on eth0 in ${name}: ${json}`);
+  assert.ok(mac, `no MAC on eth0 in ${name}: ${link}`);
+  assert.ok(mtu, `no MTU on eth0 in ${name}: ${link}`);
   return { ip: address[1] ?? '', prefixLength: Number(address[2]), mac: mac[1] ?? '', mtu: Number(mtu[1]) };
 }
 

@@ -63,7 +63,8 @@ describe('existing Neutron resources', () => {
     assert.ok(subnet);
     const poolA = await neutronSend<{ subnetpool: Resource }>('POST', '/subnetpools', { subnetpool: { name: `${PREFIX}-poolA`, prefixes: ['10.66.0.0/16'], default_prefixlen: 26 } });
     const poolB = await neutronSend<{ subnetpool: Resource }>('POST', '/subnetpools', { subnetpool: { name: `${PREFIX}-poolB`, prefixes: ['10.66.0.0/16'], default_prefixlen: 26 } });
-    assert.ok(poolA && poolB);
+    assert.ok(poolA, 'pool A was created');
+    assert.ok(poolB, 'pool B was created');
     operator.network = { ...network.network, tags: ['operator-owned'] };
     operator.subnet = subnet.subnet;
     operator.poolA = poolA.subnetpool;
