@@ -49,6 +49,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'neutron.insecure': 'Skip TLS certificate verification; logs a warning at start.',
   'neutron.region_name': 'Region of the Neutron endpoint in the catalog.',
   'neutron.endpoint_type': 'Catalog interface of the Neutron endpoint: public, internal or admin.',
+  'neutron.endpoint_override': 'Neutron URL to use instead of the catalog\'s endpoint, for example when the catalog names an address this host cannot reach. Keystone still issues the token.',
   'neutron.default_subnetpool_v4': 'Subnet pool used when `docker network create` has no `--subnet`.',
   'neutron.default_subnetpool_v6': 'IPv6 subnet pool used when there is no `--subnet`.',
   'neutron.enable_dhcp': '`enable_dhcp` of the subnets kuryr creates.',

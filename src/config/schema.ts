@@ -75,6 +75,8 @@ export const neutronSectionSchema = z.object({
   insecure: bool.default(false),
   region_name: z.string().optional(),
   endpoint_type: z.enum(['public', 'internal', 'admin']).default('public'),
+  /** keystoneauth's adapter option: a fixed Neutron URL used in place of the catalog's endpoint. */
+  endpoint_override: z.url({ protocol: /^https?$/, error: 'expected an http or https URL such as http://neutron:9696' }).optional(),
   default_subnetpool_v4: z.string().default('kuryr'),
   default_subnetpool_v6: z.string().default('kuryr6'),
   enable_dhcp: bool.default(false),

@@ -24,7 +24,10 @@ export function createOpenStackClients(config: KuryrConfig, logger: Logger, onCa
   const neutron = new NeutronClient({
     tokens: session,
     transport,
-    endpoint: { serviceType: 'network', interface: neutronConfig.endpoint_type, region: neutronConfig.region_name },
+    endpoint:
+      neutronConfig.endpoint_override === undefined
+        ? { serviceType: 'network', interface: neutronConfig.endpoint_type, region: neutronConfig.region_name }
+        : { url: neutronConfig.endpoint_override },
     timeoutMs,
     logger,
     ...(onCall === undefined ? {} : { onCall }),
