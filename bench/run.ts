@@ -88,7 +88,7 @@ function activate(socket: string): Promise<boolean> {
 async function startToListening(): Promise<number> {
   const socket = '/run/kuryr-lab/bench-start.sock';
   const started = performance.now();
-  const child = spawn('ip', ['netns', 'exec', 'lab-os', process.execPath, join(REPO, 'dist/cli/main.js'), 'serve', '--config-file', LAB_CONFIG, '--socket', socket], { stdio: 'ignore' });
+  const child = spawn('ip', ['netns', 'exec', 'lab-os', process.execPath, '--max-semi-space-size=1', join(REPO, 'dist/cli/main.js'), 'serve', '--config-file', LAB_CONFIG, '--socket', socket], { stdio: 'ignore' });
   try {
     const deadline = started + 10_000;
     while (performance.now() < deadline) {

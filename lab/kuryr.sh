@@ -13,7 +13,8 @@ RUN_DIR="${LAB_RUN_DIR:-/run/kuryr-lab}"
 CONFIG_FILE="${KURYR_CONFIG_FILE:-$STATE_DIR/etc/kuryr/kuryr.conf}"
 PID_FILE="$RUN_DIR/kuryr.pid"
 LOG_FILE="$STATE_DIR/log/kuryr.log"
-SOCKET="/run/docker/plugins/kuryr.sock"
+# lab/multihost.sh gives each of its daemons a socket of its own.
+SOCKET="${KURYR_SOCKET:-/run/docker/plugins/kuryr.sock}"
 ENTRY="$REPO_DIR/dist/cli/main.js"
 # The OVS binder's ovs-vsctl calls find the lab's ovsdb-server (LAB_L2=ovs)
 # through OVS_RUNDIR; in linuxbridge mode no OVS command runs.
@@ -66,7 +67,7 @@ start() {
   local started=$SECONDS
   # setsid detaches the daemon from this shell's session, so it outlives the
   # script; `ip netns exec` execs node, so $! is the daemon's own PID.
-  setsid ip netns exec "$LAB_NS" "$(command -v node)" "$ENTRY" serve --config-file "$CONFIG_FILE" \
+  setsid ip netns exec "$LAB_NS" "$(command -v node)" --max-semi-space-size=1 "$ENTRY" serve --config-file "$CONFIG_FILE" \
     >>"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   wait_for_socket $!

@@ -12,8 +12,8 @@ import { applyGc, planGc } from './gc.js';
 import { collectInventory, type InventoryScope } from './inventory.js';
 import { formatStatus } from './status.js';
 import { listVethTaps } from './taps.js';
+import { SPEC_FILE } from '../daemon/spec-file.js';
 
-export const SPEC_FILE = '/usr/lib/docker/plugins/kuryr/kuryr.spec';
 
 /** Runs the checks and prints them; returns the exit code. */
 export async function doctorAction(resolved: ResolvedConfig, logger: Logger): Promise<number> {

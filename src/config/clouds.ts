@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { KuryrError } from '../errors.js';
 import type { ConfigLayer } from './layers.js';
 
@@ -114,6 +113,8 @@ async function readFirst(paths: string[]): Promise<{ path: string; document: unk
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw new KuryrError('CONFIG_INVALID', `cannot read "${path}": ${(error as Error).message}`, { cause: error });
     }
+    // The yaml package is loaded only when a clouds file exists: it costs about 7 MB of memory.
+    const { parse } = await import('yaml');
     try {
       return { path, document: parse(text) };
     } catch (error) {

@@ -15,6 +15,7 @@ import { createProtocolServer } from '../protocol/index.js';
 import { createDriverService, ServiceContext } from '../service/index.js';
 import { createBinder, portSettings } from './binder.js';
 import { listenOnSocket, listenOnTcp } from './listen.js';
+import { SPEC_FILE } from './spec-file.js';
 import { DaemonObservability, probeOpenStack } from './observability.js';
 import { createOpenStackClients } from './openstack.js';
 
@@ -29,8 +30,6 @@ export interface ServeOptions {
   /** Environment variables to read; process.env by default. */
   env?: NodeJS.ProcessEnv;
 }
-
-const SPEC_FILE = '/usr/lib/docker/plugins/kuryr/kuryr.spec';
 
 export async function serve(options: ServeOptions): Promise<void> {
   const resolved = await resolveConfig({

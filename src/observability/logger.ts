@@ -3,9 +3,13 @@
  * lines (pino-pretty) for a terminal. Secrets are redacted by key name as a
  * second line of defence, because no code path is meant to log them.
  */
+import { createRequire } from 'node:module';
 import { isAbsolute, join } from 'node:path';
 import { pino, type DestinationStream, type Level, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type { PrettyStream } from 'pino-pretty';
+
+// pino-pretty costs about 8 MB of memory, so it is loaded only for the pretty format.
+const require = createRequire(import.meta.url);
 
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
@@ -29,6 +33,7 @@ export function createLogger(options: LoggerOptions): Logger {
   const output = options.destination ?? (options.file === undefined ? pino.destination(1) : pino.destination({ dest: options.file, mkdir: true }));
   if (options.format === 'json') return pino(base, output);
   const colorize = options.destination === undefined && options.file === undefined && process.stdout.isTTY;
+  const pretty = require('pino-pretty') as (options: Record<string, unknown>) => PrettyStream;
   return pino(base, pretty({ destination: output, colorize, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'pid,hostname,service', sync: true }));
 }
 
