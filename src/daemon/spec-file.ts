@@ -1,2 +1,2 @@
-/** Where dockerd looks for the spec file of a TCP plugin named kuryr. */
+/** The spec file dockerd reads to find a TCP plugin named kuryr. */
 export const SPEC_FILE = '/usr/lib/docker/plugins/kuryr/kuryr.spec';
