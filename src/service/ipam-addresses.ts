@@ -9,6 +9,7 @@ import type { ReleaseAddress, RequestAddress } from '../protocol/index.js';
 import { contains, defaultGateway, parseCidr, parseIp } from './cidr.js';
 import { addAddressToPort, adoptOrExplain, findPortForMac, isAddressTaken, releasePortAddress, rememberPort } from './address-ports.js';
 import { addressKey, type PoolInfo, type ServiceContext } from './context.js';
+import { createOrFind, findCreatedAddressPort } from './create-or-find.js';
 import { deleteExposedPortsGroup } from './exposed-ports.js';
 import { AUX_ADDRESS_TAG_PREFIX, PORT_DEVICE_OWNER, PORT_NAME } from './naming.js';
 import { findPoolSubnets, resolvePool } from './pools.js';
@@ -104,15 +105,17 @@ async function findSubnet(ctx: ServiceContext, pool: PoolInfo): Promise<Subnet |
 async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: string, mac: string | undefined): Promise<Port> {
   let port: Port;
   try {
-    port = await ctx.neutron.ports.create({
-      network_id: subnet.network_id,
-      name: PORT_NAME,
-      admin_state_up: true,
-      device_owner: PORT_DEVICE_OWNER,
-      'binding:host_id': ctx.config.hostName,
-      fixed_ips: [address === '' ? { subnet_id: subnet.id } : { subnet_id: subnet.id, ip_address: address }],
-      ...(mac === undefined ? {} : { mac_address: mac.toLowerCase() }),
-    });
+    const create = (): Promise<Port> =>
+      ctx.neutron.ports.create({
+        network_id: subnet.network_id,
+        name: PORT_NAME,
+        admin_state_up: true,
+        device_owner: PORT_DEVICE_OWNER,
+        'binding:host_id': ctx.config.hostName,
+        fixed_ips: [address === '' ? { subnet_id: subnet.id } : { subnet_id: subnet.id, ip_address: address }],
+        ...(mac === undefined ? {} : { mac_address: mac.toLowerCase() }),
+      });
+    port = await createOrFind(ctx, 'port', create, () => findCreatedAddressPort(ctx, subnet, address, mac));
   } catch (error) {
     // A taken --ip may sit on an operator's free port, which kuryr adopts as it is.
     if (isAddressTaken(error) && address !== '') return adoptOrExplain(ctx, subnet, address, mac, error);

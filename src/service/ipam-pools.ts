@@ -10,6 +10,7 @@ import type { SubnetPool } from '../neutron/index.js';
 import type { ReleasePool, RequestPool } from '../protocol/index.js';
 import { containsCidr, findFreeSubnet, formatCidr, parseCidr, type Cidr } from './cidr.js';
 import type { PoolInfo, ServiceContext } from './context.js';
+import { createOrFind } from './create-or-find.js';
 import { SUBNET_NAME_PREFIX, subnetPoolName } from './naming.js';
 import { poolFromExistingResource } from './ipam-existing.js';
 import { findPoolSubnets, resolvePool, subPoolDescription } from './pools.js';
@@ -60,13 +61,16 @@ async function ensureCidrPool(ctx: ServiceContext, request: RequestPool): Promis
 }
 
 async function createCidrPool(ctx: ServiceContext, name: string, cidr: Cidr, request: RequestPool): Promise<SubnetPool> {
-  return ctx.neutron.subnetpools.create({
-    name,
-    prefixes: [formatCidr(cidr)],
-    default_prefixlen: cidr.prefixLength,
-    description: subPoolDescription(request.SubPool === '' ? undefined : formatCidr(parseCidr(request.SubPool))),
-    shared: request.Options['neutron.net.shared'] === 'true',
-  });
+  const create = (): Promise<SubnetPool> =>
+    ctx.neutron.subnetpools.create({
+      name,
+      prefixes: [formatCidr(cidr)],
+      default_prefixlen: cidr.prefixLength,
+      description: subPoolDescription(request.SubPool === '' ? undefined : formatCidr(parseCidr(request.SubPool))),
+      shared: request.Options['neutron.net.shared'] === 'true',
+    });
+  // The pool's name is unique per CIDR, so a pool with it is the one this create made.
+  return createOrFind(ctx, 'subnet pool', create, async () => (await ctx.neutron.subnetpools.list({ name }))[0]);
 }
 
 async function carveFromDefaultPool(ctx: ServiceContext, v6: boolean): Promise<PoolInfo> {

@@ -7,6 +7,7 @@ import type { Network, Subnet, SubnetCreate } from '../neutron/index.js';
 import type { CreateNetwork, DeleteNetwork, IpamDatum } from '../protocol/index.js';
 import { allocationPools, defaultGateway, formatCidr, parseCidr, type IpVersion } from './cidr.js';
 import type { NetworkInfo, PoolInfo, ServiceContext } from './context.js';
+import { createOrFind, findCreatedNetwork, findCreatedSubnets } from './create-or-find.js';
 import { adoptNetwork, existingNetworkTag, findNetworkToAdopt, releaseAdoptedNetwork } from './adopt-network.js';
 import { parseExistingOptions } from './existing-options.js';
 import { deleteOwnedPool } from './ipam-pools.js';
@@ -81,7 +82,8 @@ function isInternal(request: CreateNetwork): boolean {
 }
 
 async function createTaggedNetwork(ctx: ServiceContext, networkId: string, internal: boolean, shared: boolean): Promise<Network> {
-  const network = await ctx.neutron.networks.create({ name: networkName(networkId), admin_state_up: true, shared });
+  const create = (): Promise<Network> => ctx.neutron.networks.create({ name: networkName(networkId), admin_state_up: true, shared });
+  const network = await createOrFind(ctx, 'network', create, () => findCreatedNetwork(ctx, networkId));
   // The internal mark is a tag so that Join still omits the gateway after a daemon restart.
   const tags = internal ? [...dockerIdTags(networkId), INTERNAL_NETWORK_TAG] : dockerIdTags(networkId);
   try {
@@ -116,7 +118,8 @@ async function createSubnets(ctx: ServiceContext, network: Network, request: Cre
     const otherPool = existing.some((subnet) => subnet.ip_version === version && sameFamily.some((body) => body.subnetpool_id !== (subnet.subnetpool_id ?? undefined)));
     if (sameFamily.length > 1 || otherPool) for (const body of sameFamily) delete body.subnetpool_id;
   }
-  const subnets = await ctx.neutron.subnets.createBulk(bodies);
+  const requested: SubnetCreate[] = bodies;
+  const subnets = await createOrFind(ctx, 'subnets', () => ctx.neutron.subnets.createBulk(requested), () => findCreatedSubnets(ctx, network.id, requested));
   await tagAuxAddresses(ctx, subnets, [...request.IPv4Data, ...request.IPv6Data]);
   return subnets;
 }
