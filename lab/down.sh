@@ -29,6 +29,13 @@ parse_arguments() {
   done
 }
 
+# The two extra hosts of lab/multihost.sh go first, while Neutron still runs
+# to delete their ports and agent records.
+stop_multihost() {
+  [[ -f $LAB_DIR/multihost.sh && -d $LAB_RUN/mh ]] || return 0
+  LAB_LOCK_HELD=1 bash "$LAB_DIR/multihost.sh" down 9>&- || log "WARNING: lab/multihost.sh down failed; continuing"
+}
+
 stop_kuryr() {
   [[ -f $LAB_DIR/kuryr.sh ]] || return 0
   bash "$LAB_DIR/kuryr.sh" stop || log "WARNING: lab/kuryr.sh stop failed; continuing"
@@ -53,39 +60,6 @@ stop_daemons() {
   wait
 }
 
-# Print the pids in NAMESPACE, but only those still in it when asked again:
-# a pid read a moment ago may belong to a new process by now.
-namespace_pids() {
-  local namespace=$1 pid inode
-  inode=$(stat -L -c %i "/run/netns/$namespace" 2>/dev/null) || return 0
-  for pid in $(ip netns pids "$namespace" 2>/dev/null); do
-    if [[ $(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) == "$inode" ]]; then
-      printf '%s\n' "$pid"
-    fi
-  done
-}
-
-# End the leftovers inside NAMESPACE: epmd and RabbitMQ helpers, neutron
-# workers that outlive their parent, privsep helpers, test pings. Every
-# process in a lab namespace was started by the lab.
-sweep_namespace() {
-  local namespace=$1 pids deadline
-  mapfile -t pids < <(namespace_pids "$namespace")
-  ((${#pids[@]} > 0)) || return 0
-  log "sending SIGTERM to ${#pids[@]} leftover processes in $namespace: ${pids[*]}"
-  kill -TERM "${pids[@]}" 2>/dev/null || true
-  deadline=$((SECONDS + 10))
-  while (($(namespace_pids "$namespace" | wc -l) > 0)); do
-    if ((SECONDS >= deadline)); then
-      mapfile -t pids < <(namespace_pids "$namespace")
-      log "sending SIGKILL to processes still in $namespace: ${pids[*]}"
-      kill -KILL "${pids[@]}" 2>/dev/null || true
-      break
-    fi
-    sleep 0.2
-  done
-}
-
 delete_namespaces() {
   local namespace
   for namespace in $(lab_namespaces); do
@@ -108,6 +82,7 @@ purge_state() {
 main() {
   parse_arguments "$@"
   acquire_lab_lock
+  stop_multihost
   stop_kuryr
   stop_daemons
   delete_namespaces

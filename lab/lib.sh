@@ -230,6 +230,39 @@ lab_namespaces() {
   done
 }
 
+# Print the pids in NAMESPACE, but only those still in it when asked again:
+# a pid read a moment ago may belong to a new process by now.
+namespace_pids() {
+  local namespace=$1 pid inode
+  inode=$(stat -L -c %i "/run/netns/$namespace" 2>/dev/null) || return 0
+  for pid in $(ip netns pids "$namespace" 2>/dev/null); do
+    if [[ $(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null) == "$inode" ]]; then
+      printf '%s\n' "$pid"
+    fi
+  done
+}
+
+# End the leftovers inside NAMESPACE: epmd and RabbitMQ helpers, neutron
+# workers that outlive their parent, privsep helpers, test pings. Every
+# process in a lab namespace was started by the lab.
+sweep_namespace() {
+  local namespace=$1 pids deadline
+  mapfile -t pids < <(namespace_pids "$namespace")
+  ((${#pids[@]} > 0)) || return 0
+  log "sending SIGTERM to ${#pids[@]} leftover processes in $namespace: ${pids[*]}"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  deadline=$((SECONDS + 10))
+  while (($(namespace_pids "$namespace" | wc -l) > 0)); do
+    if ((SECONDS >= deadline)); then
+      mapfile -t pids < <(namespace_pids "$namespace")
+      log "sending SIGKILL to processes still in $namespace: ${pids[*]}"
+      kill -KILL "${pids[@]}" 2>/dev/null || true
+      break
+    fi
+    sleep 0.2
+  done
+}
+
 # Print a Keystone token for the admin user. The request is sent inside the
 # lab namespace, so it works without the relay.
 admin_token() {

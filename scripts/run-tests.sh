@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs node's test runner on the given tiers: unit (src/**/*.test.ts),
-# host (src/**/*.host.test.ts, root), e2e (test/lab and test/e2e, the lab)
-# and ovs (the walkthrough and test/ovs, the lab in OVS mode).
+# host (src/**/*.host.test.ts, root), e2e (test/lab and test/e2e, the lab),
+# multihost (test/multihost, the lab plus lab/multihost.sh up) and ovs (the
+# walkthrough and test/ovs, the lab in OVS mode).
 # Node 20's --test takes no glob patterns, so the file list is built here.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,11 +17,12 @@ for tier in "$@"; do
       mapfile -t -O "${#files[@]}" files < <(find test/lab -name '*.test.ts' 2>/dev/null | sort)
       mapfile -t -O "${#files[@]}" files < <(find test/e2e -name '*.test.ts' 2>/dev/null | sort)
       ;;
+    multihost) mapfile -t -O "${#files[@]}" files < <(find test/multihost -name '*.test.ts' 2>/dev/null | sort) ;;
     ovs)
       files+=(test/e2e/10-walkthrough.test.ts)
       mapfile -t -O "${#files[@]}" files < <(find test/ovs -name '*.test.ts' 2>/dev/null | sort)
       ;;
-    *) echo "unknown test tier \"$tier\": use unit, host, e2e or ovs" >&2; exit 2 ;;
+    *) echo "unknown test tier \"$tier\": use unit, host, e2e, multihost or ovs" >&2; exit 2 ;;
   esac
 done
 if ((${#files[@]} == 0)); then

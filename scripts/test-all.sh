@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command: checks and builds the code, brings the lab up (with
-# the kuryr daemon) and runs every test tier against it. It then switches
+# the kuryr daemon) and runs every test tier against it, the multi-host tier
+# on two more Docker hosts (lab/multihost.sh). It then switches
 # the lab to Open vSwitch and runs the OVS tier. The lab is stopped even when
 # a test fails. Needs root on Debian 12; the first run installs the lab's
 # packages.
@@ -40,6 +41,17 @@ bash lab/up.sh
 
 step "tests: unit, host and end to end"
 bash scripts/run-tests.sh unit host e2e
+
+# Two more Docker hosts on the lab's Neutron, for the multi-host tier. A
+# failing tier leaves them to lab/down.sh, which removes them first.
+step "start two more Docker hosts"
+bash lab/multihost.sh up
+
+step "tests: two hosts"
+bash scripts/run-tests.sh multihost
+
+step "stop the two Docker hosts"
+bash lab/multihost.sh down
 
 step "switch the lab to Open vSwitch"
 LAB_L2=ovs bash lab/up.sh
