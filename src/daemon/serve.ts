@@ -93,6 +93,7 @@ function buildContext(config: KuryrConfig, logger: Logger, onCall: (info: CallIn
     defaultSubnetPoolV6: neutronConfig.default_subnetpool_v6,
     enableDhcp: neutronConfig.enable_dhcp,
     portActiveTimeoutMs: ports.portActiveTimeoutMs,
+    globalScope: config.DEFAULT.capability_scope === 'global',
     portActivePollMs: 500,
   }, logger);
 }

@@ -23,6 +23,12 @@ export interface ServiceConfig {
   /** How long CreateEndpoint waits for the port to become ACTIVE; 0 turns the wait off. */
   portActiveTimeoutMs: number;
   portActivePollMs: number;
+  /**
+   * True with `capability_scope = global`. Another host's daemon may then
+   * release the pools and delete the networks this daemon has cached, so
+   * pool subnets are always looked up in Neutron.
+   */
+  globalScope?: boolean;
 }
 
 /** A pool handed to Docker by RequestPool. */

@@ -100,8 +100,9 @@ function parseSubPool(description: string | undefined): string | undefined {
 
 /**
  * Finds the Neutron subnets allocated for a pool, from the network cache when
- * possible. A network with several subnets of one family has them without a
- * subnet pool, so a pool kuryr owns also matches its `kuryr-subnet-<cidr>`.
+ * possible (never in global scope, where other hosts change them). A network
+ * with several subnets of one family has them without a subnet pool, so a
+ * pool kuryr owns also matches its `kuryr-subnet-<cidr>`.
  */
 export async function findPoolSubnets(ctx: ServiceContext, pool: PoolInfo): Promise<Subnet[]> {
   if (pool.existingSubnetId !== undefined) return findExistingSubnetOfPool(ctx, pool.existingSubnetId);
@@ -110,9 +111,11 @@ export async function findPoolSubnets(ctx: ServiceContext, pool: PoolInfo): Prom
     subnet.cidr === pool.cidr &&
     (subnet.subnetpool_id === pool.subnetPoolId ||
       (pool.ownedByKuryr && !subnet.subnetpool_id && (subnet.name === subnetName(pool.cidr) || (subnet.tags ?? []).includes(pool.subnetPoolId))));
-  const cached: Subnet[] = [];
-  for (const network of ctx.networks.values()) cached.push(...network.subnets.filter(matches));
-  if (cached.length > 0) return cached;
+  if (ctx.config.globalScope !== true) {
+    const cached: Subnet[] = [];
+    for (const network of ctx.networks.values()) cached.push(...network.subnets.filter(matches));
+    if (cached.length > 0) return cached;
+  }
   const pooled = await ctx.neutron.subnets.list({ subnetpool_id: pool.subnetPoolId, cidr: pool.cidr });
   if (pooled.length > 0 || !pool.ownedByKuryr) return pooled;
   const named = await ctx.neutron.subnets.list({ name: subnetName(pool.cidr), cidr: pool.cidr });
