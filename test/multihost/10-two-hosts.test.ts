@@ -10,13 +10,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dockerIdTags } from '../../src/service/naming.js';
-import { command, eventually, neutronGet, type CommandOutput, type NeutronPort } from '../support/lab.js';
-
-const HOSTS = {
-  one: { name: 'kuryr-mh1', namespace: 'lab-os-mh1', dockerHost: 'unix:///run/kuryr-lab/mh/mh1/docker.sock' },
-  two: { name: 'kuryr-mh2', namespace: 'lab-os-mh2', dockerHost: 'unix:///run/kuryr-lab/mh/mh2/docker.sock' },
-} as const;
-type Host = (typeof HOSTS)[keyof typeof HOSTS];
+import { command, eventually, neutronGet, type NeutronPort } from '../support/lab.js';
+import { assertHostsUp, HOSTS, hostDocker, hostDockerOk, type Host } from '../support/multihost.js';
 
 const NETWORK = 'mh-global';
 const SUBNET = '10.82.0.0/24';
@@ -24,25 +19,15 @@ const GATEWAY = '10.82.0.1';
 const ON_ONE = 'mh-a';
 const ON_TWO = ['mh-b', 'mh-c'];
 
-function docker(host: Host, ...args: string[]): Promise<CommandOutput> {
-  return command(['docker', ...args], { DOCKER_HOST: host.dockerHost }, 60_000);
-}
-
-async function dockerOk(host: Host, ...args: string[]): Promise<string> {
-  const output = await docker(host, ...args);
-  if (output.code !== 0) throw new Error(`docker ${args.join(' ')} on ${host.name} exited ${output.code}: ${output.stderr.trim()}`);
-  return output.stdout.trim();
-}
-
 async function containerIp(host: Host, container: string): Promise<string> {
-  return dockerOk(host, 'inspect', '-f', `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, container);
+  return hostDockerOk(host, 'inspect', '-f', `{{(index .NetworkSettings.Networks "${NETWORK}").IPAddress}}`, container);
 }
 
 /** Pings until one reply comes back: l2population programs the VXLAN entries shortly after the port goes ACTIVE. */
 async function assertPings(host: Host, container: string, address: string): Promise<void> {
   await eventually(
     `${container} on ${host.name} to reach ${address}`,
-    async () => ((await docker(host, 'exec', container, 'ping', '-c', '1', '-W', '1', address)).code === 0 ? true : undefined),
+    async () => ((await hostDocker(host, 'exec', container, 'ping', '-c', '1', '-W', '1', address)).code === 0 ? true : undefined),
     20_000,
   );
 }
@@ -73,9 +58,9 @@ async function neutronNetworksOf(dockerNetworkId: string): Promise<string[]> {
 }
 
 async function removeLeftovers(): Promise<void> {
-  await docker(HOSTS.one, 'rm', '-f', ON_ONE);
-  await docker(HOSTS.two, 'rm', '-f', ...ON_TWO);
-  await docker(HOSTS.one, 'network', 'rm', NETWORK);
+  await hostDocker(HOSTS.one, 'rm', '-f', ON_ONE);
+  await hostDocker(HOSTS.two, 'rm', '-f', ...ON_TWO);
+  await hostDocker(HOSTS.one, 'network', 'rm', NETWORK);
 }
 
 describe('one kuryr network on two hosts', () => {
@@ -83,19 +68,16 @@ describe('one kuryr network on two hosts', () => {
   let neutronNetworkId = '';
 
   before(async () => {
-    for (const host of Object.values(HOSTS)) {
-      const ping = await docker(host, 'version', '-f', '{{.Server.Version}}');
-      assert.equal(ping.code, 0, `the dockerd of ${host.name} does not answer: run lab/multihost.sh up (${ping.stderr.trim()})`);
-    }
+    await assertHostsUp();
     await removeLeftovers();
   });
 
   after(removeLeftovers);
 
   it('shows a network created on host 1 on host 2, with global scope', async () => {
-    dockerNetworkId = await dockerOk(HOSTS.one, 'network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', SUBNET, '--gateway', GATEWAY, NETWORK);
+    dockerNetworkId = await hostDockerOk(HOSTS.one, 'network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', SUBNET, '--gateway', GATEWAY, NETWORK);
     for (const host of Object.values(HOSTS)) {
-      const listed = await dockerOk(host, 'network', 'ls', '--no-trunc', '--filter', `name=^${NETWORK}$`, '--format', '{{.ID}} {{.Driver}} {{.Scope}}');
+      const listed = await hostDockerOk(host, 'network', 'ls', '--no-trunc', '--filter', `name=^${NETWORK}$`, '--format', '{{.ID}} {{.Driver}} {{.Scope}}');
       assert.equal(listed, `${dockerNetworkId} kuryr global`, `docker network ls on ${host.name}`);
     }
     const networks = await neutronNetworksOf(dockerNetworkId);
@@ -104,8 +86,8 @@ describe('one kuryr network on two hosts', () => {
   });
 
   it('binds each container port to its own host, and the containers ping each other', async () => {
-    await dockerOk(HOSTS.one, 'run', '-d', '--net', NETWORK, '--name', ON_ONE, 'busybox', 'sleep', '600');
-    for (const name of ON_TWO) await dockerOk(HOSTS.two, 'run', '-d', '--net', NETWORK, '--name', name, 'busybox', 'sleep', '600');
+    await hostDockerOk(HOSTS.one, 'run', '-d', '--net', NETWORK, '--name', ON_ONE, 'busybox', 'sleep', '600');
+    for (const name of ON_TWO) await hostDockerOk(HOSTS.two, 'run', '-d', '--net', NETWORK, '--name', name, 'busybox', 'sleep', '600');
 
     const ipA = await containerIp(HOSTS.one, ON_ONE);
     const ipB = await containerIp(HOSTS.two, 'mh-b');
@@ -127,7 +109,7 @@ describe('one kuryr network on two hosts', () => {
 
   it('keeps host 2 working after host 1 removes its container', async () => {
     const ipA = await containerIp(HOSTS.one, ON_ONE);
-    await dockerOk(HOSTS.one, 'rm', '-f', ON_ONE);
+    await hostDockerOk(HOSTS.one, 'rm', '-f', ON_ONE);
     assert.deepEqual(await tapNames(HOSTS.one), [], 'host 1 has no tap left');
     await assertNoPortBoundTo(HOSTS.one);
     const remaining = await portsOfNetwork(neutronNetworkId);
@@ -138,17 +120,17 @@ describe('one kuryr network on two hosts', () => {
   });
 
   it('refuses to remove the network while host 2 has containers on it', async () => {
-    const removal = await docker(HOSTS.one, 'network', 'rm', NETWORK);
+    const removal = await hostDocker(HOSTS.one, 'network', 'rm', NETWORK);
     assert.notEqual(removal.code, 0, 'network rm on host 1 fails');
     assert.match(removal.stderr, /active endpoints/);
     assert.deepEqual(await neutronNetworksOf(dockerNetworkId), [neutronNetworkId], 'the Neutron network stays');
   });
 
   it('removes everything in Neutron when host 2 removes the network', async () => {
-    await dockerOk(HOSTS.two, 'rm', '-f', ...ON_TWO);
-    await dockerOk(HOSTS.two, 'network', 'rm', NETWORK);
+    await hostDockerOk(HOSTS.two, 'rm', '-f', ...ON_TWO);
+    await hostDockerOk(HOSTS.two, 'network', 'rm', NETWORK);
     for (const host of Object.values(HOSTS)) {
-      const listed = await dockerOk(host, 'network', 'ls', '--filter', `name=^${NETWORK}$`, '--format', '{{.ID}}');
+      const listed = await hostDockerOk(host, 'network', 'ls', '--filter', `name=^${NETWORK}$`, '--format', '{{.ID}}');
       assert.equal(listed, '', `${NETWORK} is gone from ${host.name}`);
       assert.deepEqual(await tapNames(host), [], `no tap left on ${host.name}`);
       await assertNoPortBoundTo(host);
