@@ -1,13 +1,17 @@
 /**
- * Global scope: dockerd sends DeleteNetwork only to the daemon of the host
+ * Global scope. dockerd sends DeleteNetwork only to the daemon of the host
  * that runs `docker network rm`, so the other daemons keep a deleted network
- * in their cache. Pool subnets are therefore looked up in Neutron.
+ * in their cache, and pool subnets are therefore looked up in Neutron. A
+ * CreateNetwork that reaches a second host uses the Neutron network tagged
+ * with the Docker network id.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeTransport, subnetFixture } from '../neutron/test-support.js';
+import { FakeTransport, networkFixture, subnetFixture } from '../neutron/test-support.js';
 import type { Subnet } from '../neutron/index.js';
 import type { PoolInfo, ServiceContext } from './context.js';
+import { createDriverService } from './index.js';
+import { dockerIdTags } from './naming.js';
 import { findPoolSubnets } from './pools.js';
 import { newTestContext } from './test-support.js';
 
@@ -55,6 +59,36 @@ describe('pool subnets in global scope', () => {
 
     const subnets = await findPoolSubnets(ctx, pool);
     assert.deepEqual(subnets.map((subnet) => subnet.id), ['e1f2a3b4-0000-4000-8000-00000000000b']);
+    transport.assertDone();
+  });
+});
+
+describe('CreateNetwork on a second host', () => {
+  it('uses the tagged network', async () => {
+    const transport = new FakeTransport();
+    const service = createDriverService(newTestContext(transport, { config: { globalScope: true } }));
+    const dockerId = 'b'.repeat(64);
+    const neutronId = 'f0e1d2c3-0000-4000-8000-000000000002';
+    const tags = dockerIdTags(dockerId);
+    transport.expect(
+      {
+        method: 'GET',
+        path: `/v2.0/networks?tags=${tags.map(encodeURIComponent).join(',')}`,
+        reply: { body: { networks: [networkFixture({ id: neutronId, tags })] } },
+      },
+      {
+        method: 'GET',
+        path: `/v2.0/subnets?network_id=${neutronId}`,
+        reply: { body: { subnets: [subnetFixture({ network_id: neutronId, cidr: CIDR, subnetpool_id: SUBNET_POOL_ID })] } },
+      },
+    );
+
+    await service.createNetwork({
+      NetworkID: dockerId,
+      Options: {},
+      IPv4Data: [{ AddressSpace: '', Pool: CIDR, Gateway: '10.83.0.1/24', AuxAddresses: {} }],
+      IPv6Data: [],
+    });
     transport.assertDone();
   });
 });
