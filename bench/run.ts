@@ -3,16 +3,21 @@
  * Rounds are interleaved across the kuryr network, a no-op plugin's network
  * and Docker's default bridge, so load changes hit all three alike.
  * Needs root and the lab up (`bash lab/up.sh`). Options: BENCH_ROUNDS
- * (default 10), BENCH_PARALLEL (default 50).
+ * (default 10), BENCH_PARALLEL (default 50), BENCH_SCALE_NETWORKS and
+ * BENCH_SCALE_PORTS (default 500 and 2000 filler resources for the last
+ * rounds; 0 skips them).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { docker, dockerOk, command } from '../test/support/lab.js';
+import { createFiller, deleteFiller } from './scale.js';
 import { activeWaitTimes, countNeutronRequests, fileSize, KURYR_LOG, kuryrPid, kuryrUserId, NEUTRON_LOG, readSince, rssMiB } from './lab-probe.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '10');
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? '50');
+const SCALE_NETWORKS = Number(process.env.BENCH_SCALE_NETWORKS ?? '500');
+const SCALE_PORTS = Number(process.env.BENCH_SCALE_PORTS ?? '2000');
 const REPO = join(import.meta.dirname, '..');
 const LAB_CONFIG = '/var/lib/kuryr-lab/etc/kuryr/kuryr.conf';
 const NO_WAIT_CONFIG = '/var/lib/kuryr-lab/etc/kuryr/kuryr-bench-nowait.conf';
@@ -153,12 +158,27 @@ async function main(): Promise<void> {
     await restartKuryr(LAB_CONFIG);
     for (let round = 0; round < 5; round += 1) add('daemon start to listening (s)', await startToListening());
 
+    if (SCALE_NETWORKS > 0) {
+      const fillStarted = performance.now();
+      await createFiller({ networks: SCALE_NETWORKS, ports: SCALE_PORTS });
+      console.log(`created ${SCALE_NETWORKS} filler networks and ${SCALE_PORTS} filler ports in ${((performance.now() - fillStarted) / 1000).toFixed(0)} s`);
+      const scale = `with ${SCALE_NETWORKS} networks, ${SCALE_PORTS} ports`;
+      for (let round = 0; round < ROUNDS; round += 1) {
+        add(`docker run --rm [kuryr, ${scale}]`, await timed(() => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
+        add(`docker run -d [kuryr, ${scale}]`, await timed(() => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-scale', 'busybox', 'sleep', '600')));
+        add(`docker rm -f [kuryr, ${scale}]`, await timed(() => dockerOk('rm', '-f', 'bench-scale')));
+        add(`docker network create [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
+        add(`docker network rm [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'rm', 'bench-net')));
+      }
+    }
+
     console.log(`\nkuryr-ts benchmark, ${ROUNDS} interleaved rounds, seconds unless noted\n`);
     for (const entry of series.values()) console.log(`${entry.label.padEnd(48)} ${summary(entry.values)}`);
     console.log(`${`${PARALLEL} parallel docker run --rm [kuryr]`.padEnd(48)} ${parallelSeconds.toFixed(2)} s total, ${(PARALLEL / parallelSeconds).toFixed(1)} runs/s, ${failures} failed`);
     console.log(`${'daemon RSS idle / after the runs (MiB)'.padEnd(48)} ${idleRss.toFixed(1)} / ${afterRss.toFixed(1)}`);
   } finally {
-    await docker('rm', '-f', 'bench-count');
+    await docker('rm', '-f', 'bench-count', 'bench-scale');
+    if (SCALE_NETWORKS > 0) await deleteFiller();
     for (const name of ['bench-kuryr', 'bench-noop', 'bench-net']) await docker('network', 'rm', name);
     noop.kill('SIGTERM');
   }

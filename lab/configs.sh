@@ -263,6 +263,7 @@ write_kuryr_config() {
   cat >"$LAB_ETC/kuryr/kuryr.conf" <<EOF
 [DEFAULT]
 bindir = /usr/libexec/kuryr
+state_dir = $LAB_STATE/kuryr
 
 [neutron]
 auth_url = http://127.0.0.1:5000/v3

@@ -27,6 +27,8 @@ const DESCRIPTIONS: Record<string, string> = {
   'DEFAULT.debug': 'oslo.log switch: true sets log_level to debug.',
   'DEFAULT.log_file': 'Log file; a relative name is joined to log_dir. Default: standard output.',
   'DEFAULT.log_dir': 'Directory of a relative log_file.',
+  'DEFAULT.state_dir': 'kuryr-ts: directory of the journal of port deletes still pending, replayed when the daemon starts, so a crash leaks no port.',
+  'DEFAULT.delete_ports_in_background': 'kuryr-ts: reply to ReleaseAddress before Neutron deletes the port (saves about 0.2 s per container removal); a network delete waits for its ports.',
   'DEFAULT.metrics_address': 'kuryr-ts: `host:port` of the Prometheus endpoint `/metrics` and of `/healthz` and `/readyz`; empty or `0` turns it off.',
   'neutron.auth_url': 'Keystone URL, with or without `/v3`.',
   'neutron.auth_type': '`password` (or `v3password`), `v3applicationcredential` or `token` (or `v3token`). Default: chosen from the keys that are set.',

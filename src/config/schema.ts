@@ -46,6 +46,10 @@ export const defaultSectionSchema = z.object({
   log_dir: optionalText,
   /** kuryr-ts: Prometheus metrics, /healthz and /readyz. */
   metrics_address: listenAddress.default('127.0.0.1:9797'),
+  /** kuryr-ts: directory of the journal of port deletes still pending. */
+  state_dir: z.string().trim().startsWith('/', 'expected an absolute path such as /var/lib/kuryr').default('/var/lib/kuryr'),
+  /** kuryr-ts: delete released ports after replying to Docker. */
+  delete_ports_in_background: bool.default(true),
 });
 
 export const neutronSectionSchema = z.object({

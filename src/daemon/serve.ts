@@ -6,13 +6,14 @@
  */
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { resolveConfig, type KuryrConfig } from '../config/index.js';
 import { ExecFileRunner } from '../host/index.js';
 import type { CallInfo } from '../neutron/index.js';
 import { createLogger, logFilePath, type LogFormat } from '../observability/index.js';
 import { createProtocolServer } from '../protocol/index.js';
-import { createDriverService, ServiceContext } from '../service/index.js';
+import { createDriverService, FileJournal, PortReaper, ServiceContext, systemClock } from '../service/index.js';
 import { createBinder, portSettings } from './binder.js';
 import { listenOnSocket, listenOnTcp } from './listen.js';
 import { SPEC_FILE } from './spec-file.js';
@@ -30,6 +31,9 @@ export interface ServeOptions {
   /** Environment variables to read; process.env by default. */
   env?: NodeJS.ProcessEnv;
 }
+
+/** How long a stopping daemon waits for pending port deletes. */
+const STOP_DRAIN_MS = 5000;
 
 export async function serve(options: ServeOptions): Promise<void> {
   const resolved = await resolveConfig({
@@ -69,6 +73,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   await observability.listen(config.DEFAULT.metrics_address);
   const probe = new AbortController();
   void probeOpenStack(context.neutron, observability.readiness, logger, probe.signal);
+  // Deletes cut off by a crash or a restart run again; listening does not wait for them.
+  context.reaper.resume().catch((error: unknown) => logger.error({ err: error }, 'cannot read the journal of pending port deletes'));
 
   await (options.until ?? waitForStopSignal());
   logger.info('stopping');
@@ -77,6 +83,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   server.close();
   tcpServer?.close();
   await rm(socketPath, { force: true });
+  // Pending deletes stay in the journal for the next start when Neutron is slow.
+  await Promise.race([context.reaper.drain(), new Promise((resolve) => setTimeout(resolve, STOP_DRAIN_MS).unref())]);
 }
 
 function buildContext(config: KuryrConfig, logger: Logger, onCall: (info: CallInfo) => void): ServiceContext {
@@ -86,6 +94,13 @@ function buildContext(config: KuryrConfig, logger: Logger, onCall: (info: CallIn
   const binder = createBinder(config.binding, { runner, neutron, bindir: config.DEFAULT.bindir, logger });
   const activeTimeoutMs = neutronConfig.vif_plugging_is_fatal ? neutronConfig.vif_plugging_timeout * 1000 : 0;
   const ports = portSettings(config.binding, config.DEFAULT.host ?? hostname(), activeTimeoutMs);
+  const reaper = new PortReaper({
+    neutron,
+    journal: new FileJournal(join(config.DEFAULT.state_dir, 'port-deletes')),
+    logger,
+    clock: systemClock,
+    background: config.DEFAULT.delete_ports_in_background,
+  });
   return new ServiceContext(neutron, binder, {
     hostName: ports.hostName,
     subnetPoolPrefix: config.DEFAULT.subnetpool_name_prefix,
@@ -95,7 +110,7 @@ function buildContext(config: KuryrConfig, logger: Logger, onCall: (info: CallIn
     portActiveTimeoutMs: ports.portActiveTimeoutMs,
     globalScope: config.DEFAULT.capability_scope === 'global',
     portActivePollMs: 500,
-  }, logger);
+  }, logger, systemClock, reaper);
 }
 
 function waitForStopSignal(): Promise<void> {

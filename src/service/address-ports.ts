@@ -9,6 +9,7 @@
 import { KuryrError, OpenStackHttpError } from '../errors.js';
 import type { FixedIpRequest, Port, Subnet } from '../neutron/index.js';
 import { addressKey, type ServiceContext } from './context.js';
+import { deleteExposedPortsGroup } from './exposed-ports.js';
 import { EXISTING_PORT_TAG, PORT_DEVICE_OWNER, PORT_TAG } from './naming.js';
 
 /** Tag prefixes recording what an adopted port looked like, so it is handed back unchanged. */
@@ -121,19 +122,21 @@ function describeHolder(subnet: Subnet, address: string, holder: Port | undefine
 }
 
 /**
- * Releases one address of a port and returns true when the port was deleted: an adopted port is handed back when one of
+ * Releases one address of a port: an adopted port is handed back when one of
  * its original addresses is released, a port with other addresses keeps
- * them, and a kuryr port loses its last address by being deleted.
+ * them, and a kuryr port loses its last address by being deleted, together
+ * with its exposed-ports security group (in the background when the reaper
+ * runs so).
  */
-export async function releasePortAddress(ctx: ServiceContext, port: Port, ip: string): Promise<boolean> {
+export async function releasePortAddress(ctx: ServiceContext, port: Port, ip: string): Promise<void> {
   const tags = port.tags ?? [];
   if (tags.includes(EXISTING_PORT_TAG)) {
     await releaseAdoptedAddress(ctx, port, ip);
-    return false;
+    return;
   }
   if (!isKuryrPort(port)) {
     ctx.logger.warn({ portId: port.id, ip }, 'address belongs to a port kuryr did not create; leaving it');
-    return false;
+    return;
   }
 
   const remaining = port.fixed_ips.filter((fixedIp) => fixedIp.ip_address !== ip);
@@ -142,12 +145,12 @@ export async function releasePortAddress(ctx: ServiceContext, port: Port, ip: st
     ctx.addressPorts.delete(addressKey(port.network_id, ip));
     rememberPort(ctx, updated);
     ctx.logger.info({ portId: port.id, ip }, 'address removed from port');
-    return false;
+    return;
   }
-  await ctx.neutron.ports.delete(port.id, { ignoreNotFound: true });
   forgetPort(ctx, port.id);
+  const ips = port.fixed_ips.map((fixedIp) => fixedIp.ip_address);
+  await ctx.reaper.schedule({ portId: port.id, networkId: port.network_id, ips }, () => deleteExposedPortsGroup(ctx, port.id));
   ctx.logger.info({ portId: port.id, ip }, 'address released');
-  return true;
 }
 
 function forgetPort(ctx: ServiceContext, portId: string): void {

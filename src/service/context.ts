@@ -7,7 +7,9 @@ import type { Logger } from 'pino';
 import type { PortBinder } from '../binding/index.js';
 import type { NeutronClient, Port, Subnet } from '../neutron/index.js';
 import type { IpVersion } from './cidr.js';
+import type { ResolvedFeatures } from './feature-lookup.js';
 import { KeyedMutex } from './locks.js';
+import { MemoryJournal, PortReaper } from './port-reaper.js';
 
 export interface ServiceConfig {
   /**
@@ -55,6 +57,8 @@ export interface NetworkInfo {
   adopted: boolean;
   /** True for `docker network create --internal`: containers get no default route. */
   internal: boolean;
+  /** The `-o neutron.*` features, read from the network's tags; undefined for an adopted network. */
+  features?: ResolvedFeatures;
 }
 
 export interface EndpointInfo {
@@ -82,6 +86,8 @@ export class ServiceContext {
   /** Ports known to have no exposed-ports security group, as an empty list; saves lookups on Revoke and deletion. */
   readonly exposedGroups = new Map<string, string[]>();
   readonly locks = new KeyedMutex();
+  /** Deletes released ports; without one from the caller, before the release returns. */
+  readonly reaper: PortReaper;
 
   constructor(
     readonly neutron: NeutronClient,
@@ -89,7 +95,10 @@ export class ServiceContext {
     readonly config: ServiceConfig,
     readonly logger: Logger,
     readonly clock: Clock = systemClock,
-  ) {}
+    reaper?: PortReaper,
+  ) {
+    this.reaper = reaper ?? new PortReaper({ neutron, journal: new MemoryJournal(), logger, clock, background: false });
+  }
 }
 
 export function addressKey(neutronNetworkId: string, ip: string): string {

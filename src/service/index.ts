@@ -9,24 +9,34 @@ import { programExternalConnectivity, revokeExternalConnectivity } from './expos
 import { releaseAddress, requestAddress } from './ipam-addresses.js';
 import { releasePool, requestPool } from './ipam-pools.js';
 import { createNetwork, deleteNetwork } from './networks.js';
+import { explainOverQuota } from './quota.js';
 
 export { ServiceContext, systemClock, type Clock, type ServiceConfig } from './context.js';
+export { FileJournal, MemoryJournal, PortReaper, type DeleteJournal, type PendingDelete } from './port-reaper.js';
 
 export function createDriverService(ctx: ServiceContext): DriverService {
+  // Every verb that creates Neutron resources can hit a quota, so the OverQuota mapping sits here once.
+  const explained = <A, R>(verb: (ctx: ServiceContext, request: A) => Promise<R>) => async (request: A): Promise<R> => {
+    try {
+      return await verb(ctx, request);
+    } catch (error) {
+      throw await explainOverQuota(ctx, error);
+    }
+  };
   return {
-    requestPool: (request) => requestPool(ctx, request),
+    requestPool: explained(requestPool),
     releasePool: (request) => releasePool(ctx, request),
-    requestAddress: (request) => requestAddress(ctx, request),
+    requestAddress: explained(requestAddress),
     releaseAddress: (request) => releaseAddress(ctx, request),
-    createNetwork: (request) => createNetwork(ctx, request),
+    createNetwork: explained(createNetwork),
     deleteNetwork: (request) => deleteNetwork(ctx, request),
-    createEndpoint: (request) => createEndpoint(ctx, request),
+    createEndpoint: explained(createEndpoint),
     endpointOperInfo: (request) => endpointOperInfo(ctx, request),
     deleteEndpoint: (request) => deleteEndpoint(ctx, request),
     join: (request) => join(ctx, request),
     // The veth pair stays until DeleteEndpoint; Docker moves the container end back or destroys it with the sandbox.
     leave: async () => {},
-    programExternalConnectivity: (request) => programExternalConnectivity(ctx, request),
+    programExternalConnectivity: explained(programExternalConnectivity),
     revokeExternalConnectivity: (request) => revokeExternalConnectivity(ctx, request),
   };
 }

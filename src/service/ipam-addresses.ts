@@ -10,7 +10,6 @@ import { contains, defaultGateway, parseCidr, parseIp } from './cidr.js';
 import { addAddressToPort, adoptOrExplain, findPortForMac, isAddressTaken, releasePortAddress, rememberPort } from './address-ports.js';
 import { addressKey, type PoolInfo, type ServiceContext } from './context.js';
 import { createOrFind, findCreatedAddressPort } from './create-or-find.js';
-import { deleteExposedPortsGroup } from './exposed-ports.js';
 import { AUX_ADDRESS_TAG_PREFIX, PORT_DEVICE_OWNER, PORT_NAME } from './naming.js';
 import { findPoolSubnets, resolvePool } from './pools.js';
 
@@ -103,6 +102,8 @@ async function findSubnet(ctx: ServiceContext, pool: PoolInfo): Promise<Subnet |
 }
 
 async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: string, mac: string | undefined): Promise<Port> {
+  // A released port still holds its address until its background delete ends.
+  if (address !== '') await ctx.reaper.waitForAddress(subnet.network_id, address);
   let port: Port;
   try {
     const create = (): Promise<Port> =>
@@ -152,8 +153,7 @@ export async function releaseAddress(ctx: ServiceContext, request: ReleaseAddres
 
   const port = await findAddressPort(ctx, subnet, request.Address);
   if (port === undefined) return;
-  const deleted = await releasePortAddress(ctx, port, request.Address);
-  if (deleted) await deleteExposedPortsGroup(ctx, port.id);
+  await releasePortAddress(ctx, port, request.Address);
 }
 
 async function findAddressPort(ctx: ServiceContext, subnet: Subnet, ip: string): Promise<Port | undefined> {

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { dockerOk, neutronGet } from '../support/lab.js';
+import { dockerOk, eventually, neutronGet } from '../support/lab.js';
 import {
   assertNetworkGone,
   containerAddresses,
@@ -134,7 +134,11 @@ describe('pools and addresses', () => {
     assert.equal((await portWithAddresses(state.id, ['10.62.1.77', 'fd62:0:0:1::77'])).mac_address, fixed.mac);
 
     await removeContainersAndNetworks(['kuryr-e2e-c-ds', 'kuryr-e2e-c-ds-ip'], []);
-    const { ports } = await neutronGet<{ ports: unknown[] }>(`/ports?network_id=${state.id}&device_owner=kuryr%3Acontainer`);
+    // kuryr deletes released ports in the background, a moment after `docker rm` returns.
+    const ports = await eventually('the dual-stack port to be deleted', async () => {
+      const { ports: left } = await neutronGet<{ ports: unknown[] }>(`/ports?network_id=${state.id}&device_owner=kuryr%3Acontainer`);
+      return left.length === 0 ? left : undefined;
+    }, 15_000);
     assert.equal(ports.length, 0, 'the port goes with its last address');
     await removeContainersAndNetworks([], ['kuryr-e2e-ds']);
     await assertNetworkGone(state.id, ['10.62.1.0/24', 'fd62:0:0:1::/64']);

@@ -109,7 +109,11 @@ describe('exposed ports', () => {
   it('deletes group on docker rm -f', async () => {
     await dockerOk('rm', '-f', SERVER);
     await eventually('the group of the removed container to be deleted', async () => ((await exposedGroups(serverPortId)).length === 0 ? true : undefined));
-    const { ports } = await neutronGet<{ ports: unknown[] }>(`/ports?id=${serverPortId}`);
+    // kuryr deletes released ports in the background, a moment after `docker rm` returns.
+    const ports = await eventually('the port of the removed container to be deleted', async () => {
+      const { ports: left } = await neutronGet<{ ports: unknown[] }>(`/ports?id=${serverPortId}`);
+      return left.length === 0 ? left : undefined;
+    }, 15_000);
     assert.equal(ports.length, 0, 'the port is deleted too');
   });
 
