@@ -17,7 +17,7 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set(['neutron.password', 'ne
 
 const DESCRIPTIONS: Record<string, string> = {
   'DEFAULT.kuryr_uri': 'Loopback TCP address served when enable_tcp is true; written to /usr/lib/docker/plugins/kuryr/kuryr.spec.',
-  'DEFAULT.capability_scope': '`local` or `global`: the scope Docker gives kuryr networks.',
+  'DEFAULT.capability_scope': '`local` or `global`: the scope Docker gives kuryr networks. `global` needs a cluster store on every dockerd (see docs/multihost.md).',
   'DEFAULT.bindir': 'Directory of the binding scripts named after a port\'s `binding:vif_type`.',
   'DEFAULT.subnetpool_name_prefix': 'Name prefix of the subnet pools kuryr creates per CIDR.',
   'DEFAULT.socket_path': 'kuryr-ts: the plugin unix socket dockerd discovers.',
