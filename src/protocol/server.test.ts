@@ -127,6 +127,16 @@ describe('handshake replies', () => {
     const reply = await dispatch('NetworkDriver.AllocateNetwork', body, options(new RecordingService()));
     assert.deepEqual(reply.body, { Options: { x: 'y' } });
   });
+
+  it('FreeNetwork replies with an empty object', async () => {
+    const reply = await dispatch('NetworkDriver.FreeNetwork', JSON.stringify({ NetworkID: 'a'.repeat(64) }), options(new RecordingService()));
+    assert.deepEqual(reply, { status: 200, body: {} });
+  });
+
+  it('GetCapabilities reports global scope', async () => {
+    const reply = await dispatch('NetworkDriver.GetCapabilities', '', { ...options(new RecordingService()), scope: 'global' });
+    assert.deepEqual(reply.body, { Scope: 'global', ConnectivityScope: 'global' });
+  });
 });
 
 describe('error replies', () => {
