@@ -119,10 +119,20 @@ export async function carveFromPool(ctx: ServiceContext, pool: SubnetPool, subPo
   });
 }
 
-/** CIDRs carved from a shared pool whose networks are not created yet (or still cached). */
+/**
+ * CIDRs carved from a shared pool whose networks are not created yet. A
+ * created network's subnet is in Neutron's list already. In global scope,
+ * another host may have removed that network, and its pool entry here is
+ * then stale and must not hold the CIDR.
+ */
 function pendingCarvedCidrs(ctx: ServiceContext, subnetPoolId: string): string[] {
+  const created = new Set(
+    [...ctx.networks.values()].flatMap((network) =>
+      network.subnets.filter((subnet) => subnet.subnetpool_id === subnetPoolId).map((subnet) => formatCidr(parseCidr(subnet.cidr))),
+    ),
+  );
   return [...ctx.pools.values()]
-    .filter((info) => info.subnetPoolId === subnetPoolId && !info.ownedByKuryr)
+    .filter((info) => info.subnetPoolId === subnetPoolId && !info.ownedByKuryr && !created.has(info.cidr))
     .map((info) => info.cidr);
 }
 

@@ -2,7 +2,8 @@
  * A CIDR that comes back to a shared subnet pool: host 1 creates a network
  * carved from an operator's pool, host 2 removes it and creates a new one,
  * which gets the same CIDR. Host 1's daemon never saw the removal, yet its
- * containers must land on the new network's subnet.
+ * containers must land on the new network's subnet, and once that network
+ * is gone too, host 1 must carve the CIDR again.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,6 +14,7 @@ const POOL_NAME = 'mh-shared-pool';
 const POOL_PREFIX = '10.84.0.0/16';
 const FIRST = 'mh-carved-1';
 const SECOND = 'mh-carved-2';
+const THIRD = 'mh-carved-3';
 const CONTAINERS = { one: 'mh-p1', two: 'mh-p2' };
 
 function createCarved(host: Host, name: string): Promise<string> {
@@ -31,7 +33,7 @@ async function poolIds(): Promise<string[]> {
 async function removeLeftovers(): Promise<void> {
   await hostDocker(HOSTS.one, 'rm', '-f', CONTAINERS.one);
   await hostDocker(HOSTS.two, 'rm', '-f', CONTAINERS.two);
-  for (const name of [FIRST, SECOND]) await hostDocker(HOSTS.two, 'network', 'rm', name);
+  for (const name of [FIRST, SECOND, THIRD]) await hostDocker(HOSTS.two, 'network', 'rm', name);
   // The pool can be deleted once the subnets carved from it are gone.
   for (const id of await poolIds()) {
     await eventually(`subnet pool ${id} to be deleted`, async () => {
@@ -73,5 +75,15 @@ describe('a CIDR reused across hosts', () => {
       async () => ((await hostDocker(HOSTS.two, 'exec', CONTAINERS.two, 'ping', '-c', '1', '-W', '1', ipOne)).code === 0 ? true : undefined),
       20_000,
     );
+  });
+
+  it('carves the returned CIDR again on host 1', async () => {
+    const firstSubnet = await subnetOf(HOSTS.two, SECOND);
+    await hostDockerOk(HOSTS.one, 'rm', '-f', CONTAINERS.one);
+    await hostDockerOk(HOSTS.two, 'rm', '-f', CONTAINERS.two);
+    await hostDockerOk(HOSTS.two, 'network', 'rm', SECOND);
+
+    await createCarved(HOSTS.one, THIRD);
+    assert.equal(await subnetOf(HOSTS.one, THIRD), firstSubnet);
   });
 });
