@@ -330,7 +330,7 @@ up() {
     start_dockerd "$host"
   done
   KS_TOKEN=$(admin_token)
-  [[ -n $KS_TOKEN ]] || die "Keystone issued no admin token"
+  [[ -n $KS_TOKEN ]] || die "Keystone issued no admin token; see $LAB_LOG/keystone.log"
   for host in "${MH_HOSTS[@]}"; do
     wait_host_ready "$host"
     kuryr_command "$host" start || die "the kuryr daemon of $host did not start; see $MH_STATE/$host/log/kuryr.log"
