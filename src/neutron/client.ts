@@ -41,6 +41,8 @@ import {
 } from './resources.js';
 import type { Agent, Extension, Network, Port, SecurityGroup, SecurityGroupRule, Subnet, SubnetPool } from './resources.js';
 import { TrunkApi } from './trunks.js';
+import { firewallGroupApi, floatingIpApi, qosPolicyApi, QuotaApi, RouterApi } from './features.js';
+import type { FirewallGroupApi, FloatingIpApi, QosPolicyApi } from './features.js';
 
 /** Resources whose tags kuryr sets (URL segments). */
 export type TaggableResource = 'networks' | 'subnets' | 'subnetpools' | 'ports' | 'security-groups';
@@ -77,6 +79,11 @@ export class NeutronClient {
   readonly securityGroupRules: SecurityGroupRuleApi;
   readonly agents: AgentApi;
   readonly trunks: TrunkApi;
+  readonly qosPolicies: QosPolicyApi;
+  readonly routers: RouterApi;
+  readonly floatingIps: FloatingIpApi;
+  readonly firewallGroups: FirewallGroupApi;
+  readonly quotas: QuotaApi;
   readonly extensions: { list(): Promise<Extension[]> };
   readonly #api: NeutronApi;
   #extensionAliases: Promise<ReadonlySet<string>> | undefined;
@@ -111,6 +118,11 @@ export class NeutronClient {
     );
     this.agents = new ResourceApi(api, { path: 'agents', collectionKey: 'agents', memberKey: 'agent', label: 'agent', object: agentObject }, maxPages);
     this.trunks = new TrunkApi(api, maxPages);
+    this.qosPolicies = qosPolicyApi(api, maxPages);
+    this.routers = new RouterApi(api, maxPages);
+    this.floatingIps = floatingIpApi(api, maxPages);
+    this.firewallGroups = firewallGroupApi(api, maxPages);
+    this.quotas = new QuotaApi(api);
     this.extensions = { list: () => this.#listExtensions() };
   }
 

@@ -20,6 +20,21 @@ export { findEndpoint } from './catalog.js';
 export type { EndpointInterface, EndpointQuery, ServiceCatalog } from './catalog.js';
 export { NeutronClient } from './client.js';
 export { TrunkApi } from './trunks.js';
+export { QuotaApi, RouterApi } from './features.js';
+export type {
+  FirewallGroup,
+  FirewallGroupApi,
+  FirewallGroupUpdate,
+  FloatingIp,
+  FloatingIpApi,
+  FloatingIpCreate,
+  FloatingIpFilters,
+  QosPolicy,
+  QosPolicyApi,
+  QuotaDetail,
+  Router,
+  RouterInterface,
+} from './features.js';
 export type { Subport, SubportAdd, Trunk, TrunkCreate, TrunkFilters } from './trunks.js';
 export type { AgentApi, NeutronClientOptions, SecurityGroupApi, SecurityGroupRuleApi, TaggableResource } from './client.js';
 export { DEFAULT_RETRY, backoffDelay } from './api.js';

@@ -14,6 +14,8 @@ export interface NetworkCreate {
   mtu?: number;
   project_id?: string;
   port_security_enabled?: boolean;
+  /** The QoS policy that every port of the network without its own policy follows. */
+  qos_policy_id?: string;
   'router:external'?: boolean;
   'provider:network_type'?: string;
   'provider:physical_network'?: string;
@@ -98,6 +100,8 @@ export interface PortCreate {
   security_groups?: string[];
   port_security_enabled?: boolean;
   allowed_address_pairs?: AddressPair[];
+  /** `null` removes the port's own policy, so the network's applies again. */
+  qos_policy_id?: string | null;
   'binding:host_id'?: string;
   'binding:vnic_type'?: string;
   'binding:profile'?: Record<string, unknown>;

@@ -9,7 +9,9 @@ import type { Port } from '../neutron/index.js';
 import type { CreateEndpoint, EndpointRequest, Join, JoinReply, StaticRoute } from '../protocol/index.js';
 import { contains, parseCidr, parseIp } from './cidr.js';
 import { addressKey, type EndpointInfo, type NetworkInfo, type ServiceContext } from './context.js';
+import { applyEndpointFeatures, releaseEndpointFeatures } from './endpoint-features.js';
 import { deleteExposedPortsGroup } from './exposed-ports.js';
+import { parseFeatureOptions } from './feature-options.js';
 import { dockerIdTags, PORT_DEVICE_OWNER, PORT_NAME, PORT_TAG } from './naming.js';
 import { requireNetwork } from './networks.js';
 import { waitForPortActive } from './port-status.js';
@@ -19,19 +21,28 @@ export async function createEndpoint(ctx: ServiceContext, request: CreateEndpoin
   if (addresses.length === 0) {
     throw new KuryrError('INVALID_REQUEST', `endpoint "${request.EndpointID}" has no IPv4 or IPv6 address: use an IPAM driver that assigns one`);
   }
+  // `docker network connect --driver-opt` options arrive as top-level keys; they are checked before any Neutron request.
+  const featureOptions = parseFeatureOptions(request.Options, '--driver-opt');
   const network = await requireNetwork(ctx, request.NetworkID);
 
   return ctx.locks.run(`endpoint:${request.EndpointID}`, async () => {
     let port = await claimPort(ctx, network, request, addresses);
-    port = await tagPort(ctx, port, request.EndpointID);
-
-    const binding = bindingRequest(network, port, request.EndpointID);
-    await ctx.binder.bind(binding);
+    const features = await applyEndpointFeatures(ctx, network, port, featureOptions);
+    let binding: PortBindingRequest | undefined;
+    try {
+      port = await tagPort(ctx, features.port, request.EndpointID, features.tags);
+      binding = bindingRequest(network, port, request.EndpointID);
+      await ctx.binder.bind(binding);
+    } catch (error) {
+      await features.undo(error);
+      throw error;
+    }
     const waitStarted = ctx.clock.now();
     try {
       if (ctx.config.portActiveTimeoutMs > 0) port = await waitForPortActive(ctx, port);
     } catch (error) {
       await unbindAfterFailure(ctx, binding, error);
+      await features.undo(error);
       throw error;
     }
 
@@ -95,8 +106,8 @@ function subnetContains(cidr: string, ip: string): boolean {
   return contains(parseCidr(cidr), version, value);
 }
 
-async function tagPort(ctx: ServiceContext, port: Port, endpointId: string): Promise<Port> {
-  const tags = [...new Set([...(port.tags ?? []), PORT_TAG, ...dockerIdTags(endpointId)])];
+async function tagPort(ctx: ServiceContext, port: Port, endpointId: string, featureTags: string[]): Promise<Port> {
+  const tags = [...new Set([...(port.tags ?? []), PORT_TAG, ...dockerIdTags(endpointId), ...featureTags])];
   await ctx.neutron.replaceTags('ports', port.id, tags);
   return { ...port, tags };
 }
@@ -179,6 +190,7 @@ export async function deleteEndpoint(ctx: ServiceContext, request: EndpointReque
     if (endpoint === undefined) return;
     const network = await requireNetwork(ctx, request.NetworkID);
     await ctx.binder.unbind(bindingRequest(network, endpoint.port, request.EndpointID));
+    await releaseEndpointFeatures(ctx, endpoint.port);
     if (endpoint.port.device_id === request.EndpointID) {
       await ctx.neutron.ports.delete(endpoint.port.id, { ignoreNotFound: true });
       await deleteExposedPortsGroup(ctx, endpoint.port.id);

@@ -4,7 +4,8 @@ import type { Network, Subnet, SubnetPool } from '../neutron/index.js';
 import type { ServiceContext } from './context.js';
 import { describeRef, type ResourceRef } from './existing-options.js';
 
-async function findOne<T extends { id: string }>(
+/** Finds the one resource a ref names: by id, or by a name exactly one resource has. */
+export async function findOne<T extends { id: string }>(
   kind: string,
   ref: ResourceRef,
   get: (id: string) => Promise<T>,

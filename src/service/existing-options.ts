@@ -5,6 +5,7 @@
  */
 import { KuryrError } from '../errors.js';
 import type { IpVersion } from './cidr.js';
+import { NETWORK_FEATURE_KEYS } from './feature-options.js';
 
 /** A Neutron resource named by id or by name. */
 export type ResourceRef = { id: string } | { name: string };
@@ -36,9 +37,11 @@ const KNOWN_KEYS = [
 
 /** Parses and validates the options; `where` names the Docker flag in error messages. */
 export function parseExistingOptions(options: Record<string, unknown>, where: '-o' | '--ipam-opt'): ExistingOptions {
+  // The feature options apply to a network's ports, so only `-o` takes them.
+  const known = where === '-o' ? [...KNOWN_KEYS, ...NETWORK_FEATURE_KEYS] : KNOWN_KEYS;
   for (const key of Object.keys(options)) {
-    if (key.startsWith('neutron.') && !KNOWN_KEYS.includes(key)) {
-      throw new KuryrError('INVALID_OPTION', `unknown option ${where} ${key}: kuryr accepts ${KNOWN_KEYS.join(', ')}`);
+    if (key.startsWith('neutron.') && !known.includes(key)) {
+      throw new KuryrError('INVALID_OPTION', `unknown option ${where} ${key}: kuryr accepts ${known.join(', ')}`);
     }
   }
   return {

@@ -12,6 +12,7 @@ import { containsCidr, findFreeSubnet, formatCidr, parseCidr, type Cidr } from '
 import type { PoolInfo, ServiceContext } from './context.js';
 import { createOrFind } from './create-or-find.js';
 import { SUBNET_NAME_PREFIX, subnetPoolName } from './naming.js';
+import { detachSubnetFromRouter } from './network-features.js';
 import { poolFromExistingResource } from './ipam-existing.js';
 import { findPoolSubnets, resolvePool, subPoolDescription } from './pools.js';
 
@@ -147,6 +148,8 @@ export async function releasePool(ctx: ServiceContext, request: ReleasePool): Pr
   const subnets = await findPoolSubnets(ctx, pool);
   for (const subnet of subnets) {
     if (subnet.name.startsWith(SUBNET_NAME_PREFIX)) {
+      // Neutron refuses to delete a subnet that still has a router interface.
+      await detachSubnetFromRouter(ctx, subnet);
       await ctx.neutron.subnets.delete(subnet.id, { ignoreNotFound: true });
       forgetSubnet(ctx, subnet.id);
     } else if ((subnet.tags ?? []).includes(pool.subnetPoolId)) {

@@ -10,7 +10,10 @@ import type { NetworkInfo, PoolInfo, ServiceContext } from './context.js';
 import { createOrFind, findCreatedNetwork, findCreatedSubnets } from './create-or-find.js';
 import { adoptNetwork, existingNetworkTag, findNetworkToAdopt, releaseAdoptedNetwork } from './adopt-network.js';
 import { parseExistingOptions } from './existing-options.js';
+import { NO_FEATURES, resolveFeatures, type ResolvedFeatures } from './feature-lookup.js';
+import { hasFeatures, parseFeatureOptions } from './feature-options.js';
 import { deleteOwnedPool } from './ipam-pools.js';
+import { attachSubnetsToRouter, checkNetworkFeatures, detachSubnetFromRouter, featuresFromTags, featureTags, networkFeatureAttributes } from './network-features.js';
 import { AUX_ADDRESS_TAG_PREFIX, dockerIdTags, INTERNAL_NETWORK_TAG, networkName, subnetName, subnetPoolName } from './naming.js';
 
 const INTERNAL_OPTION = 'com.docker.network.internal';
@@ -25,7 +28,10 @@ export async function createNetwork(ctx: ServiceContext, request: CreateNetwork)
     if (existing !== undefined) return;
 
     const options = parseExistingOptions(genericOptions(request), '-o');
-    if (options.network !== undefined || options.subnet[4] !== undefined || options.subnet[6] !== undefined) {
+    const featureOptions = parseFeatureOptions(genericOptions(request), '-o');
+    const adopting = options.network !== undefined || options.subnet[4] !== undefined || options.subnet[6] !== undefined;
+    checkNetworkFeatures(featureOptions, isInternal(request), adopting);
+    if (adopting) {
       const target = await findNetworkToAdopt(ctx, options);
       const info = await adoptNetwork(ctx, request, target, options, isInternal(request), (network, existingSubnets) => createSubnets(ctx, network, request, existingSubnets));
       await tagReusedSubnets(ctx, info);
@@ -33,9 +39,11 @@ export async function createNetwork(ctx: ServiceContext, request: CreateNetwork)
       return;
     }
 
-    const network = await createTaggedNetwork(ctx, request.NetworkID, isInternal(request), options.shared ?? false);
+    const features = hasFeatures(featureOptions) ? await resolveFeatures(ctx, featureOptions, '-o') : NO_FEATURES;
+    const network = await createTaggedNetwork(ctx, request.NetworkID, isInternal(request), options.shared ?? false, features);
     try {
       const subnets = await createSubnets(ctx, network, request, []);
+      if (features.routerId !== undefined) await attachSubnetsToRouter(ctx, features.routerId, subnets);
       ctx.networks.set(request.NetworkID, toNetworkInfo(request.NetworkID, network, subnets));
     } catch (error) {
       await ctx.neutron.networks.delete(network.id, { ignoreNotFound: true });
@@ -81,11 +89,11 @@ function isInternal(request: CreateNetwork): boolean {
   return value === true || value === 'true';
 }
 
-async function createTaggedNetwork(ctx: ServiceContext, networkId: string, internal: boolean, shared: boolean): Promise<Network> {
-  const create = (): Promise<Network> => ctx.neutron.networks.create({ name: networkName(networkId), admin_state_up: true, shared });
+async function createTaggedNetwork(ctx: ServiceContext, networkId: string, internal: boolean, shared: boolean, features: ResolvedFeatures): Promise<Network> {
+  const create = (): Promise<Network> => ctx.neutron.networks.create({ name: networkName(networkId), admin_state_up: true, shared, ...networkFeatureAttributes(features) });
   const network = await createOrFind(ctx, 'network', create, () => findCreatedNetwork(ctx, networkId));
-  // The internal mark is a tag so that Join still omits the gateway after a daemon restart.
-  const tags = internal ? [...dockerIdTags(networkId), INTERNAL_NETWORK_TAG] : dockerIdTags(networkId);
+  // The internal mark and the features are tags, so Join and CreateEndpoint still see them after a daemon restart.
+  const tags = [...dockerIdTags(networkId), ...(internal ? [INTERNAL_NETWORK_TAG] : []), ...featureTags(features)];
   try {
     await ctx.neutron.replaceTags('networks', network.id, tags);
   } catch (error) {
@@ -98,7 +106,7 @@ async function createTaggedNetwork(ctx: ServiceContext, networkId: string, inter
 /** Creates a subnet for each Docker pool whose CIDR none of the network's `existing` subnets has. */
 async function createSubnets(ctx: ServiceContext, network: Network, request: CreateNetwork, existing: Subnet[]): Promise<Subnet[]> {
   const skip = new Set(existing.map((subnet) => formatCidr(parseCidr(subnet.cidr))));
-  const bodies = [];
+  const bodies: SubnetCreate[] = [];
   for (const [version, data] of [[4, request.IPv4Data], [6, request.IPv6Data]] as const) {
     for (const datum of data) {
       if (datum.Pool === '' || skip.has(formatCidr(parseCidr(datum.Pool)))) continue;
@@ -190,6 +198,7 @@ function toNetworkInfo(networkId: string, network: Network, subnets: Subnet[]): 
     subnets,
     adopted: (network.tags ?? []).includes(existingNetworkTag(networkId)),
     internal: (network.tags ?? []).includes(INTERNAL_NETWORK_TAG),
+    features: featuresFromTags(network.tags ?? []),
   };
 }
 
@@ -228,6 +237,8 @@ export async function deleteNetwork(ctx: ServiceContext, request: DeleteNetwork)
     // Already deleted, by an earlier DeleteNetwork or by an operator.
     if (network === undefined) return;
 
+    // Neutron refuses to delete a network whose subnet still has a router interface.
+    for (const subnet of network.subnets) await detachSubnetFromRouter(ctx, subnet);
     if (network.adopted) await releaseAdoptedNetwork(ctx, request.NetworkID, network.neutronNetworkId);
     else await ctx.neutron.networks.delete(network.neutronNetworkId, { ignoreNotFound: true });
     ctx.networks.delete(request.NetworkID);

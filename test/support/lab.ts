@@ -73,6 +73,13 @@ async function adminToken(): Promise<string> {
   return token;
 }
 
+/** GET on Keystone v3 as the lab admin; returns the parsed JSON body. */
+export async function keystoneGet<T>(path: string): Promise<T> {
+  const response = await fetch(`${KEYSTONE_URL}${path}`, { headers: { 'X-Auth-Token': await adminToken() } });
+  if (!response.ok) throw new Error(`GET ${path} returned HTTP ${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
 /** GET on Neutron as the lab admin; returns the parsed JSON body. */
 export async function neutronGet<T>(path: string): Promise<T> {
   const response = await fetch(`${NEUTRON_URL}${path}`, { headers: { 'X-Auth-Token': await adminToken() } });
