@@ -2,9 +2,10 @@
  * Neutron resources behind kuryr's network features: QoS policies, routers and
  * their interfaces, floating IPs, FWaaS v2 firewall groups and quotas. Each
  * lives in its own API extension (`qos`, `router`, `fwaas_v2`, `quotas`), so
- * a server without the extension answers these paths with 404 HTTPNotFound.
+ * a server without the extension returns 404 HTTPNotFound for these paths.
  */
 import { z } from 'zod';
+import { OpenStackHttpError } from '../errors.js';
 import { isNeutronNotFound, ResourceApi } from './resource-api.js';
 import type { DeleteOptions } from './resource-api.js';
 import type { NeutronApi } from './api.js';
@@ -54,7 +55,7 @@ export type FloatingIp = z.infer<typeof floatingIpObject>;
 export interface FloatingIpCreate {
   floating_network_id: string;
   port_id?: string;
-  /** Needed when the port has several fixed IPs; Neutron picks the IPv4 one otherwise. */
+  /** The port's address to map. Neutron requires it when the port has more than one IPv4 address. */
   fixed_ip_address?: string;
   description?: string;
   project_id?: string;
@@ -137,7 +138,7 @@ export class RouterApi {
     return this.#api.parse(routerInterfaceObject.loose(), await this.#api.call(call), call);
   }
 
-  /** Removes the router's interface on the subnet; with `ignoreNotFound`, a missing interface or router counts as success. */
+  /** Removes the router's interface on the subnet. With `ignoreNotFound`, a missing interface or router counts as success. */
   async removeInterface(routerId: string, subnetId: string, options: DeleteOptions = {}): Promise<void> {
     const call = {
       method: 'PUT' as const,
@@ -149,7 +150,7 @@ export class RouterApi {
       await this.#api.call(call);
     } catch (error) {
       // RouterInterfaceNotFoundForSubnet or RouterNotFound: the interface is gone, which is what the caller wants.
-      if (options.ignoreNotFound === true && isNeutronNotFound(error)) return;
+      if (options.ignoreNotFound === true && (isNeutronNotFound(error) || isFaultType(error, 'RouterInterfaceNotFoundForSubnet'))) return;
       throw error;
     }
   }
@@ -177,4 +178,8 @@ export class QuotaApi {
     };
     return (await this.#api.parse(quotaDetailsReply, await this.#api.call(call), call)).quota;
   }
+}
+
+function isFaultType(error: unknown, faultType: string): boolean {
+  return error instanceof OpenStackHttpError && error.faultType === faultType;
 }

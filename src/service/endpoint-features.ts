@@ -23,7 +23,7 @@ import {
 const FLOATING_IP_TAG = 'kuryr.fip:';
 const FIREWALL_GROUP_TAG = 'kuryr.fwg:';
 
-/** What CreateEndpoint applied: the updated port, the tags to add to it, and how to undo it after a later failure. */
+/** Result of applying features in CreateEndpoint: the updated port, the tags to add to it, and the undo for a later failure. */
 export interface AppliedFeatures {
   port: Port;
   tags: string[];
@@ -163,7 +163,7 @@ async function removeFromFirewallGroup(ctx: ServiceContext, firewallGroupId: str
   try {
     await changeFirewallGroupPorts(ctx, firewallGroupId, (ports) => ports.filter((id) => id !== portId));
   } catch (error) {
-    // A group the operator deleted no longer holds the port.
+    // A group the operator deleted no longer contains the port.
     if (isHttpStatus(error, 404)) return;
     throw error;
   }
@@ -181,8 +181,9 @@ async function undoAll(ctx: ServiceContext, portId: string, steps: Array<() => P
 
 /**
  * Deletes the endpoint's floating IP and takes its port out of the firewall
- * group, as recorded in the port's tags. Port attributes need no undo: the
- * port is deleted with the endpoint's address.
+ * group, as recorded in the port's tags. Port attributes need no undo, because
+ * the port is deleted with the endpoint's address.
+ * NOTE: an operator's port adopted for `--ip` is handed back with the groups, pairs and QoS policy set here.
  */
 export async function releaseEndpointFeatures(ctx: ServiceContext, port: Port): Promise<void> {
   for (const tag of port.tags ?? []) {

@@ -60,7 +60,7 @@ async function findQosPolicyId(ctx: ServiceContext, ref: ResourceRef): Promise<s
   return policy.id;
 }
 
-/** A router without an external gateway is accepted, because the operator may set the gateway later; it is logged. */
+/** Finds the router. One without an external gateway is accepted and logged, because the operator may set the gateway later. */
 async function findRouterId(ctx: ServiceContext, ref: ResourceRef): Promise<string> {
   const router = await findOne('router', ref, (id) => ctx.neutron.routers.get(id), (name) => ctx.neutron.routers.list({ name }));
   if (router.external_gateway_info == null) {
@@ -86,7 +86,7 @@ async function findFirewallGroupId(ctx: ServiceContext, ref: ResourceRef, source
   return group.id;
 }
 
-/** Throws a clear error when Neutron lacks the FWaaS v2 API; the extension list is cached by the client. */
+/** Throws a clear error when Neutron lacks the FWaaS v2 API. The client caches the extension list. */
 export async function requireFwaas(ctx: ServiceContext, source: OptionSource): Promise<void> {
   if (await ctx.neutron.hasExtension(FWAAS_EXTENSION)) return;
   throw new KuryrError(

@@ -121,7 +121,7 @@ function stringOption(options: Record<string, unknown>, key: string, source: Opt
   return value;
 }
 
-/** Splits a comma-separated value; empty entries, duplicates and more than MAX_LIST_ENTRIES entries are errors. */
+/** Splits a comma-separated value. Empty entries, duplicates and more than MAX_LIST_ENTRIES entries are errors. */
 function listOption(options: Record<string, unknown>, key: string, source: OptionSource): string[] {
   const value = stringOption(options, key, source);
   if (value === undefined) return [];
@@ -151,7 +151,7 @@ function checkName(value: string, key: string, source: OptionSource): void {
   }
 }
 
-/** A value in UUID form is an id; anything else is a name. */
+/** Returns an id ref for a value in UUID form, and a name ref for anything else. */
 function resourceRef(value: string): ResourceRef {
   return UUID.test(value) ? { id: value.toLowerCase() } : { name: value };
 }

@@ -21,7 +21,7 @@ const FIREWALL_GROUP_TAG = 'kuryr.fwg:';
 /** Rejects feature options that cannot work with the network's other flags, before any Neutron request. */
 export function checkNetworkFeatures(options: FeatureOptions, internal: boolean, adopting: boolean): void {
   if (adopting && hasFeatures(options)) {
-    // NOTE: the features would change an operator's network; they work per endpoint there (--driver-opt).
+    // NOTE: the features would change an operator's network, so there they are offered per endpoint only (--driver-opt).
     throw new KuryrError(
       'INVALID_OPTION',
       '-o neutron.* feature options cannot be combined with neutron.net.* or neutron.subnet.*: pass them per endpoint with docker network connect --driver-opt',
@@ -36,7 +36,7 @@ export function checkNetworkFeatures(options: FeatureOptions, internal: boolean,
   }
 }
 
-/** The attributes of the network create body that carry features. */
+/** Returns the attributes of the network create body that carry features. */
 export function networkFeatureAttributes(features: ResolvedFeatures): Pick<NetworkCreate, 'port_security_enabled' | 'qos_policy_id'> {
   return {
     ...(features.portSecurity === undefined ? {} : { port_security_enabled: features.portSecurity }),

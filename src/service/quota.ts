@@ -36,8 +36,8 @@ export function overQuotaResources(message: string): string[] {
 }
 
 /**
- * Returns the error to show for a failed verb: an OverQuota reply becomes a
- * CONFLICT naming resource, limit and project; any other error is returned as it is.
+ * Returns the error to show for a failed verb. An OverQuota reply becomes a
+ * CONFLICT naming resource, limit and project. Any other error is returned as it is.
  */
 export async function explainOverQuota(ctx: ServiceContext, error: unknown): Promise<unknown> {
   if (!isOverQuota(error)) return error;
