@@ -1,8 +1,9 @@
 /**
- * Neutron features for containers on the lab: security groups, port
- * security and allowed address pairs with real traffic through the
- * linuxbridge agent's iptables, QoS, SNAT and floating IPs at the API level
- * (the lab has no L3 agent), the OverQuota error and the FWaaS error.
+ * Neutron features for containers on the lab. Security groups, port security
+ * and allowed address pairs are checked with real traffic through the
+ * linuxbridge agent's iptables. QoS, SNAT and floating IPs are checked at the
+ * API level, because the lab has no L3 agent. The OverQuota and FWaaS errors
+ * are checked as docker shows them.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -13,7 +14,7 @@ const PS_NETWORK = 'feat-ps';
 const NOPS_NETWORK = 'feat-nops';
 const NAT_NETWORK = 'feat-nat';
 const NETWORKS = [SG_NETWORK, PS_NETWORK, NOPS_NETWORK, NAT_NETWORK, 'feat-internal-nat', 'feat-fw', 'feat-bad'];
-const CONTAINERS = ['feat-sg-a', 'feat-sg-b', 'feat-ps-rx', 'feat-ps-off', 'feat-ps-on', 'feat-ps-pair', 'feat-nops-c', 'feat-nat-c', 'feat-nat-quota', 'feat-fw-c'];
+const CONTAINERS = ['feat-sg-a', 'feat-sg-b', 'feat-sg-exposed', 'feat-ps-rx', 'feat-ps-off', 'feat-ps-on', 'feat-ps-pair', 'feat-nops-c', 'feat-nat-c', 'feat-nat-quota', 'feat-fw-c'];
 
 /** Only default egress rules: nothing may come in. */
 const CLOSED_GROUP = 'feat-e2e-closed';
@@ -175,6 +176,14 @@ describe('neutron features', { timeout: 600_000 }, () => {
 
     await pingsEventually('feat-sg-a', ipB);
     await assertBlocked('feat-sg-b', ipA);
+  });
+
+  it('keeps exposed-ports group with replace', async () => {
+    await dockerOk('run', '-d', '--network', SG_NETWORK, '--expose', '8080', '--name', 'feat-sg-exposed', 'busybox', 'sleep', '600');
+    const port = await portWithAddress(await containerIp('feat-sg-exposed', SG_NETWORK));
+    const { security_groups: exposed } = await neutronGet<{ security_groups: Array<{ id: string }> }>(`/security-groups?name=kuryr-exposed-${port.id}`);
+    assert.equal(exposed.length, 1, 'ProgramExternalConnectivity made the group');
+    assert.deepEqual([...port.security_groups].sort(), [ids.closedGroup, exposed[0]?.id ?? ''].sort(), 'the network group and the exposed-ports group');
   });
 
   it('lets only unfiltered or paired sources spoof', async () => {
