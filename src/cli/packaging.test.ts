@@ -22,7 +22,7 @@ const pluginConfigSchema = z.strictObject({
   network: z.strictObject({ type: z.string() }),
   linux: z.strictObject({ capabilities: z.array(z.string()) }),
   mounts: z.array(
-    z.strictObject({ name: z.string(), description: z.string(), source: z.string(), destination: z.string(), type: z.literal('bind'), options: z.array(z.string()) }),
+    z.strictObject({ name: z.string(), description: z.string(), source: z.string(), destination: z.string(), type: z.literal('bind'), settable: z.array(z.literal('source')), options: z.array(z.string()) }),
   ),
   env: z.array(z.strictObject({ name: z.string(), description: z.string(), settable: z.array(z.literal('value')), value: z.string() })),
 });

@@ -126,6 +126,8 @@ export type ReleaseAddress = z.infer<typeof releaseAddressSchema>;
 export type CreateNetwork = z.infer<typeof createNetworkSchema>;
 export type IpamDatum = z.infer<typeof ipamDatum>;
 export type DeleteNetwork = z.infer<typeof deleteNetworkSchema>;
+export type AllocateNetwork = z.infer<typeof allocateNetworkSchema>;
+export type FreeNetwork = z.infer<typeof freeNetworkSchema>;
 export type CreateEndpoint = z.infer<typeof createEndpointSchema>;
 export type EndpointRequest = z.infer<typeof endpointSchema>;
 export type Join = z.infer<typeof joinSchema>;
@@ -159,6 +161,8 @@ export interface DriverService {
   releaseAddress(request: ReleaseAddress): Promise<void>;
   createNetwork(request: CreateNetwork): Promise<void>;
   deleteNetwork(request: DeleteNetwork): Promise<void>;
+  allocateNetwork(request: AllocateNetwork): Promise<{ Options: Record<string, unknown> }>;
+  freeNetwork(request: FreeNetwork): Promise<void>;
   createEndpoint(request: CreateEndpoint): Promise<{ Interface: { MacAddress?: string } }>;
   endpointOperInfo(request: EndpointRequest): Promise<{ Value: Record<string, unknown> }>;
   deleteEndpoint(request: EndpointRequest): Promise<void>;

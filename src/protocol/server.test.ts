@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { KuryrError } from '../errors.js';
-import type { DriverService } from './messages.js';
+import type { AllocateNetwork, DriverService } from './messages.js';
 import { createProtocolServer, dispatch, MAX_BODY_BYTES, type ProtocolOptions } from './server.js';
 
 const TRACES = join(import.meta.dirname, '../../../shared/fixtures/libnetwork-traces');
@@ -58,6 +58,13 @@ class RecordingService implements DriverService {
   }
   async deleteNetwork() {
     this.#record('deleteNetwork');
+  }
+  async allocateNetwork(request: AllocateNetwork) {
+    this.#record('allocateNetwork');
+    return { Options: request.Options };
+  }
+  async freeNetwork() {
+    this.#record('freeNetwork');
   }
   async createEndpoint() {
     this.#record('createEndpoint');

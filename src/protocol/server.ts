@@ -71,13 +71,12 @@ export const routes: Record<string, Handler> = {
     m.endpointSchema,
     (r, s) => s.revokeExternalConnectivity(r),
   ),
-  // Swarm calls AllocateNetwork on a manager for global-scope networks. The
-  // Neutron network is made later by CreateNetwork on each host, so there is
-  // nothing to allocate and the options are handed back unchanged.
-  'NetworkDriver.AllocateNetwork': withSchema('NetworkDriver.AllocateNetwork', m.allocateNetworkSchema, async (r) => ({
-    Options: r.Options,
-  })),
-  'NetworkDriver.FreeNetwork': withSchema('NetworkDriver.FreeNetwork', m.freeNetworkSchema, async () => ({})),
+  // A swarm manager calls these for networks of a global-scope driver.
+  'NetworkDriver.AllocateNetwork': withSchema('NetworkDriver.AllocateNetwork', m.allocateNetworkSchema, (r, s) => s.allocateNetwork(r)),
+  'NetworkDriver.FreeNetwork': withSchema('NetworkDriver.FreeNetwork', m.freeNetworkSchema, async (r, s) => {
+    await s.freeNetwork(r);
+    return {};
+  }),
   'IpamDriver.GetCapabilities': constant({ RequiresMACAddress: true, RequiresRequestReplay: false }),
   'IpamDriver.GetDefaultAddressSpaces': constant({
     LocalDefaultAddressSpace: 'no_address_space',

@@ -10,7 +10,7 @@ import { KuryrError, OpenStackHttpError } from '../errors.js';
 import type { FixedIpRequest, Port, Subnet } from '../neutron/index.js';
 import { addressKey, type ServiceContext } from './context.js';
 import { deleteExposedPortsGroup } from './exposed-ports.js';
-import { EXISTING_PORT_TAG, PORT_DEVICE_OWNER, PORT_TAG } from './naming.js';
+import { EXISTING_PORT_TAG, PORT_DEVICE_OWNER, PORT_NAME, PORT_TAG, SWARM_RESERVED_PORT_NAME } from './naming.js';
 
 /** Tag prefixes recording what an adopted port looked like, so it is handed back unchanged. */
 const ORIGINAL_MAC_TAG = 'kuryr.port.mac:';
@@ -72,6 +72,22 @@ async function findHolder(ctx: ServiceContext, subnet: Subnet, address: string):
   return ports[0];
 }
 
+/** True for a port a swarm manager reserved and no host has claimed yet. */
+function isSwarmReservation(port: Port): boolean {
+  return port.name === SWARM_RESERVED_PORT_NAME && port.device_owner === PORT_DEVICE_OWNER && port.device_id === '' && (port['binding:host_id'] ?? '') === '';
+}
+
+/**
+ * Binds a port the swarm manager reserved to this host, with the MAC of the
+ * container's endpoint. Neutron accepts the MAC change because the port is
+ * still unbound.
+ */
+async function claimSwarmReservation(ctx: ServiceContext, holder: Port, mac: string): Promise<Port> {
+  const port = await ctx.neutron.ports.update(holder.id, { name: PORT_NAME, mac_address: mac.toLowerCase(), 'binding:host_id': ctx.config.hostName });
+  ctx.logger.info({ portId: port.id, ips: port.fixed_ips.map((fixedIp) => fixedIp.ip_address) }, 'address reserved by the swarm manager claimed');
+  return port;
+}
+
 /** True for a port no device owns and no host binds: an address an operator reserved for a container. */
 function isAdoptable(port: Port): boolean {
   return (port['binding:host_id'] ?? '') === '' && port.device_owner === '' && port.device_id === '';
@@ -84,6 +100,7 @@ function isAdoptable(port: Port): boolean {
  */
 export async function adoptOrExplain(ctx: ServiceContext, subnet: Subnet, address: string, mac: string | undefined, error: OpenStackHttpError): Promise<Port> {
   const holder = await findHolder(ctx, subnet, address);
+  if (holder !== undefined && mac !== undefined && isSwarmReservation(holder)) return claimSwarmReservation(ctx, holder, mac);
   if (holder === undefined || !isAdoptable(holder)) throw describeHolder(subnet, address, holder, error);
 
   const tags = [

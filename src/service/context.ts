@@ -57,6 +57,8 @@ export interface NetworkInfo {
   adopted: boolean;
   /** True for `docker network create --internal`: containers get no default route. */
   internal: boolean;
+  /** True when a swarm manager allocated the network: FreeNetwork deletes it, DeleteNetwork leaves it. */
+  swarm?: boolean;
   /** The `-o neutron.*` features, read from the network's tags; undefined for an adopted network. */
   features?: ResolvedFeatures;
 }

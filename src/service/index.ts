@@ -9,6 +9,7 @@ import { programExternalConnectivity, revokeExternalConnectivity } from './expos
 import { releaseAddress, requestAddress } from './ipam-addresses.js';
 import { releasePool, requestPool } from './ipam-pools.js';
 import { createNetwork, deleteNetwork } from './networks.js';
+import { allocateNetwork, freeNetwork } from './swarm.js';
 import { explainOverQuota } from './quota.js';
 
 export { ServiceContext, systemClock, type Clock, type ServiceConfig } from './context.js';
@@ -30,6 +31,8 @@ export function createDriverService(ctx: ServiceContext): DriverService {
     releaseAddress: (request) => releaseAddress(ctx, request),
     createNetwork: explained(createNetwork),
     deleteNetwork: (request) => deleteNetwork(ctx, request),
+    allocateNetwork: (request) => allocateNetwork(ctx, request),
+    freeNetwork: (request) => freeNetwork(ctx, request),
     createEndpoint: explained(createEndpoint),
     endpointOperInfo: (request) => endpointOperInfo(ctx, request),
     deleteEndpoint: (request) => deleteEndpoint(ctx, request),

@@ -10,7 +10,7 @@ import { contains, defaultGateway, parseCidr, parseIp } from './cidr.js';
 import { addAddressToPort, adoptOrExplain, findPortForMac, isAddressTaken, releasePortAddress, rememberPort } from './address-ports.js';
 import { addressKey, type PoolInfo, type ServiceContext } from './context.js';
 import { createOrFind, findCreatedAddressPort } from './create-or-find.js';
-import { AUX_ADDRESS_TAG_PREFIX, PORT_DEVICE_OWNER, PORT_NAME } from './naming.js';
+import { AUX_ADDRESS_TAG_PREFIX, PORT_DEVICE_OWNER, PORT_NAME, SWARM_RESERVED_PORT_NAME } from './naming.js';
 import { findPoolSubnets, resolvePool } from './pools.js';
 
 const GATEWAY_REQUEST = 'com.docker.network.gateway';
@@ -109,15 +109,21 @@ async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: s
     const create = (): Promise<Port> =>
       ctx.neutron.ports.create({
         network_id: subnet.network_id,
-        name: PORT_NAME,
+        name: mac === undefined ? SWARM_RESERVED_PORT_NAME : PORT_NAME,
         admin_state_up: true,
         device_owner: PORT_DEVICE_OWNER,
-        'binding:host_id': ctx.config.hostName,
+        ...(mac === undefined ? {} : { 'binding:host_id': ctx.config.hostName, mac_address: mac.toLowerCase() }),
         fixed_ips: [address === '' ? { subnet_id: subnet.id } : { subnet_id: subnet.id, ip_address: address }],
-        ...(mac === undefined ? {} : { mac_address: mac.toLowerCase() }),
       });
     port = await createOrFind(ctx, 'port', create, () => findCreatedAddressPort(ctx, subnet, address, mac));
   } catch (error) {
+    // A re-sent request (its first reply was lost, or the daemon restarted)
+    // finds the port its first try made: same MAC, not yet claimed.
+    const resent = mac !== undefined && isMacInUse(error) ? await findCreatedAddressPort(ctx, subnet, address, mac) : undefined;
+    if (resent !== undefined) {
+      ctx.logger.info({ portId: resent.id, mac }, 'address request re-sent: reusing the port of the first request');
+      return resent;
+    }
     // A taken --ip may sit on an operator's free port, which kuryr adopts as it is.
     if (isAddressTaken(error) && address !== '') return adoptOrExplain(ctx, subnet, address, mac, error);
     throw explainPortCreateError(error, subnet, address, mac);
@@ -127,6 +133,14 @@ async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: s
   // port as kuryr's, so the tags (`compute:kuryr` and the endpoint's) are
   // added in one call by CreateEndpoint.
   return port;
+}
+
+// NOTE: a second container given the same --mac-address on one network
+// gets the first one's port, instead of a MAC-in-use error, while the first
+// one's CreateEndpoint has not claimed the port yet. A re-sent request with
+// an --ip that Neutron rejects as taken before it checks the MAC still fails.
+function isMacInUse(error: unknown): boolean {
+  return error instanceof OpenStackHttpError && error.faultType === 'MacAddressInUse';
 }
 
 function explainPortCreateError(error: unknown, subnet: Subnet, address: string, mac: string | undefined): unknown {

@@ -5,13 +5,13 @@
  * Without --subnet, kuryr carves a free subnet of the default pool's default
  * prefix length, so many networks share one default pool.
  */
-import { KuryrError, OpenStackHttpError } from '../errors.js';
-import type { SubnetPool } from '../neutron/index.js';
+import { isHttpStatus, KuryrError, OpenStackHttpError } from '../errors.js';
+import type { Subnet, SubnetPool } from '../neutron/index.js';
 import type { ReleasePool, RequestPool } from '../protocol/index.js';
 import { containsCidr, findFreeSubnet, formatCidr, parseCidr, type Cidr } from './cidr.js';
 import type { PoolInfo, ServiceContext } from './context.js';
 import { createOrFind } from './create-or-find.js';
-import { SUBNET_NAME_PREFIX, subnetPoolName } from './naming.js';
+import { SUBNET_NAME_PREFIX, subnetPoolName, SWARM_NETWORK_TAG } from './naming.js';
 import { detachSubnetFromRouter } from './network-features.js';
 import { poolFromExistingResource } from './ipam-existing.js';
 import { findPoolSubnets, resolvePool, subPoolDescription } from './pools.js';
@@ -146,8 +146,14 @@ export async function releasePool(ctx: ServiceContext, request: ReleasePool): Pr
   // dockerd releases the pool before it deletes the network, so kuryr's
   // subnet in this pool goes first; the network itself goes in DeleteNetwork.
   const subnets = await findPoolSubnets(ctx, pool);
+  if (await usedBySwarmNetwork(ctx, subnets)) {
+    ctx.logger.info({ poolId: pool.poolId, cidr: pool.cidr }, 'pool of a swarm network kept until the manager frees the network');
+    return;
+  }
   for (const subnet of subnets) {
     if (subnet.name.startsWith(SUBNET_NAME_PREFIX)) {
+      // Neutron refuses to delete a subnet whose released ports are still being deleted.
+      await ctx.reaper.waitForNetwork(subnet.network_id);
       // Neutron refuses to delete a subnet that still has a router interface.
       await detachSubnetFromRouter(ctx, subnet);
       await ctx.neutron.subnets.delete(subnet.id, { ignoreNotFound: true });
@@ -159,6 +165,23 @@ export async function releasePool(ctx: ServiceContext, request: ReleasePool): Pr
   }
   await deleteOwnedPool(ctx, pool.subnetPoolId);
   ctx.logger.info({ poolId: pool.poolId, cidr: pool.cidr }, 'pool released');
+}
+
+/**
+ * True when a subnet belongs to a network a swarm manager allocated. A host
+ * releases the pool when its last container on the network goes, but other
+ * hosts may still use the subnet, so FreeNetwork deletes it with the network.
+ */
+async function usedBySwarmNetwork(ctx: ServiceContext, subnets: Subnet[]): Promise<boolean> {
+  if (ctx.config.globalScope !== true) return false;
+  for (const networkId of new Set(subnets.map((subnet) => subnet.network_id))) {
+    const network = await ctx.neutron.networks.get(networkId).catch((error: unknown) => {
+      if (isHttpStatus(error, 404)) return undefined;
+      throw error;
+    });
+    if ((network?.tags ?? []).includes(SWARM_NETWORK_TAG)) return true;
+  }
+  return false;
 }
 
 /** Deletes a `kuryrPool-*` subnet pool unless a subnet still uses it; DeleteNetwork retries later. */

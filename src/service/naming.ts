@@ -12,11 +12,19 @@ export const EXISTING_PORT_TAG = 'kuryr.port.existing';
 export const EXISTING_NETWORK_TAG_PREFIX = 'kuryr.net.existing:';
 /** Tag on the Neutron network of a Docker `--internal` network: Join returns no gateway for it. */
 export const INTERNAL_NETWORK_TAG = 'kuryr.net.internal';
+/** Tag of a network a swarm manager allocated: only FreeNetwork deletes it, never a host's DeleteNetwork. */
+export const SWARM_NETWORK_TAG = 'kuryr.net.swarm';
 /** Tag prefix on a subnet for each --aux-address, which kuryr keeps out of Docker's --ip. */
 export const AUX_ADDRESS_TAG_PREFIX = 'kuryr.aux:';
 export const SUBNET_NAME_PREFIX = 'kuryr-subnet-';
 export const NETWORK_NAME_PREFIX = 'kuryr-net-';
 export const PORT_NAME = 'kuryr-port';
+/**
+ * Name of a port a swarm manager reserved: RequestAddress without a MAC. It
+ * stays unbound until the host that runs the container claims it with its
+ * own RequestAddress for the same address.
+ */
+export const SWARM_RESERVED_PORT_NAME = 'kuryr-swarm-reserved';
 
 /**
  * Tags that identify a Docker network (or endpoint) on a Neutron resource.

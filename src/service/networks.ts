@@ -14,7 +14,7 @@ import { NO_FEATURES, resolveFeatures, type ResolvedFeatures } from './feature-l
 import { hasFeatures, parseFeatureOptions } from './feature-options.js';
 import { deleteOwnedPool } from './ipam-pools.js';
 import { attachSubnetsToRouter, checkNetworkFeatures, detachSubnetFromRouter, featuresFromTags, featureTags, networkFeatureAttributes } from './network-features.js';
-import { AUX_ADDRESS_TAG_PREFIX, dockerIdTags, INTERNAL_NETWORK_TAG, networkName, subnetName, subnetPoolName } from './naming.js';
+import { AUX_ADDRESS_TAG_PREFIX, dockerIdTags, INTERNAL_NETWORK_TAG, networkName, subnetName, subnetPoolName, SWARM_NETWORK_TAG } from './naming.js';
 
 const INTERNAL_OPTION = 'com.docker.network.internal';
 const GENERIC_OPTIONS = 'com.docker.network.generic';
@@ -198,6 +198,7 @@ function toNetworkInfo(networkId: string, network: Network, subnets: Subnet[]): 
     subnets,
     adopted: (network.tags ?? []).includes(existingNetworkTag(networkId)),
     internal: (network.tags ?? []).includes(INTERNAL_NETWORK_TAG),
+    swarm: (network.tags ?? []).includes(SWARM_NETWORK_TAG),
     features: featuresFromTags(network.tags ?? []),
   };
 }
@@ -231,12 +232,24 @@ export async function requireNetwork(ctx: ServiceContext, networkId: string): Pr
   return network;
 }
 
-export async function deleteNetwork(ctx: ServiceContext, request: DeleteNetwork): Promise<void> {
+/**
+ * Deletes the Neutron network of a Docker network. A network a swarm manager
+ * allocated stays until FreeNetwork (`freeing`), because a host's
+ * DeleteNetwork only means its last container there has gone.
+ */
+export async function deleteNetwork(ctx: ServiceContext, request: DeleteNetwork, freeing = false): Promise<void> {
   await ctx.locks.run(`network:${request.NetworkID}`, async () => {
     const network = await findNetwork(ctx, request.NetworkID);
     // Already deleted, by an earlier DeleteNetwork or by an operator.
     if (network === undefined) return;
+    if (network.swarm === true && !freeing) {
+      ctx.networks.delete(request.NetworkID);
+      ctx.logger.info({ networkId: request.NetworkID, neutronNetworkId: network.neutronNetworkId }, 'swarm network kept until the manager frees it');
+      return;
+    }
 
+    // Neutron refuses to delete a network whose released ports are still being deleted.
+    await ctx.reaper.waitForNetwork(network.neutronNetworkId);
     // Neutron refuses to delete a network whose subnet still has a router interface.
     for (const subnet of network.subnets) await detachSubnetFromRouter(ctx, subnet);
     if (network.adopted) await releaseAdoptedNetwork(ctx, request.NetworkID, network.neutronNetworkId);
