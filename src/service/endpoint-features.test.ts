@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { portObject, type Port } from '../neutron/resources.js';
-import { FakeTransport, neutronFault, portFixture, subnetFixture } from '../neutron/test-support.js';
+import { FakeTransport, networkFixture, neutronFault, portFixture, subnetFixture } from '../neutron/test-support.js';
 import type { HttpRequest } from '../neutron/index.js';
 import type { CreateEndpoint } from '../protocol/index.js';
 import { addressKey, type NetworkInfo, type ServiceContext } from './context.js';
@@ -209,6 +209,31 @@ describe('endpoint features', () => {
         '--driver-opt neutron.firewall_group needs the Neutron FWaaS v2 API (extension "fwaas_v2"), which this Neutron server does not offer: ' +
         'install neutron-fwaas and enable its firewall_v2 service plugin, or drop the option',
     });
+    transport.assertDone();
+  });
+
+  it('reads network groups after restart', async () => {
+    ctx.networks.clear();
+    const lh = `kuryr.net.uuid.lh:${'d'.repeat(32)}`;
+    const uh = `kuryr.net.uuid.uh:${'d'.repeat(32)}`;
+    transport.expect(
+      {
+        method: 'GET',
+        path: `/v2.0/networks?tags=${encodeURIComponent(lh)},${encodeURIComponent(uh)}`,
+        reply: { body: { networks: [networkFixture({ id: NET, tags: [lh, uh, 'kuryr.sg:sg-net', 'kuryr.sg.mode:replace'] })] } },
+      },
+      { method: 'GET', path: `/v2.0/subnets?network_id=${NET}`, reply: { body: { subnets: [subnetFixture({ id: 'subnet-a', network_id: NET, cidr: '10.66.0.0/24' })] } } },
+      {
+        method: 'PUT',
+        path: `/v2.0/ports/${PORT_ID}`,
+        reply: (call) => {
+          assert.deepEqual(bodyOf<unknown>(call), { port: { security_groups: ['sg-net'] } });
+          return { body: { port: { ...basePort, security_groups: ['sg-net'] } } };
+        },
+      },
+      { method: 'PUT', path: `/v2.0/ports/${PORT_ID}/tags`, reply: { body: { tags: [] } } },
+    );
+    await createEndpoint(ctx, request({}));
     transport.assertDone();
   });
 
