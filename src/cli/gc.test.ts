@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { networkObject, portObject, subnetObject, subnetPoolObject } from '../neutron/resources.js';
+import { networkObject, portObject, securityGroupObject, subnetObject, subnetPoolObject } from '../neutron/resources.js';
 import { networkFixture, portFixture, setupClient, subnetFixture, subnetPoolFixture } from '../neutron/test-support.js';
 import type { DockerNetwork } from './docker.js';
 import { applyGc, planGc } from './gc.js';
@@ -26,12 +26,18 @@ const docker: DockerNetwork[] = [
   },
 ];
 
+function groupFixture(id: string, portId: string): Record<string, unknown> {
+  return { id, name: `kuryr-exposed-${portId}`, description: '', project_id: 'project-1', security_group_rules: [], tags: ['kuryr.exposed'] };
+}
+
 function inventory(): KuryrInventory {
   return {
     networks: [
       networkObject.parse(networkFixture({ id: 'net-live', tags: tags(LIVE_NET) })),
       networkObject.parse(networkFixture({ id: 'net-gone', tags: tags(GONE_NET) })),
       networkObject.parse(networkFixture({ id: 'net-adopted', tags: [...tags('f'.repeat(64)), 'kuryr.net.existing:ffffffffffff'] })),
+      // A create that stopped before its tag update.
+      networkObject.parse(networkFixture({ id: 'net-untagged', name: 'kuryr-net-12345678', tags: [], subnets: [] })),
     ],
     subnets: [
       subnetObject.parse(subnetFixture({ id: 'subnet-live', network_id: 'net-live', name: 'kuryr-subnet-10.1.0.0/24', cidr: '10.1.0.0/24', subnetpool_id: 'pool-live' })),
@@ -49,6 +55,12 @@ function inventory(): KuryrInventory {
       portObject.parse(portFixture({ id: '33333333-cccc', network_id: 'net-live', tags: ['compute:kuryr', ...tags(GONE_EP)], fixed_ips: [{ subnet_id: 'subnet-live', ip_address: '10.1.0.9' }] })),
     ],
     hostPortIds: ['11111111-aaaa', '22222222-bbbb', '33333333-cccc', '44444444-dddd'],
+    exposedGroups: [
+      securityGroupObject.parse(groupFixture('sg-live', '11111111-aaaa')),
+      securityGroupObject.parse(groupFixture('sg-orphan-port', '33333333-cccc')),
+      securityGroupObject.parse(groupFixture('sg-gone', '55555555-eeee')),
+    ],
+    exposedGroupPortIds: ['11111111-aaaa', '33333333-cccc'],
   };
 }
 
@@ -62,9 +74,12 @@ describe('planGc', () => {
       'port 33333333-cccc',
       'tap tap33333333-cc',
       'tap tap99999999-99',
+      'security-group sg-orphan-port',
+      'security-group sg-gone',
       'subnet subnet-gone',
       'subnet subnet-adopted',
       'network net-gone',
+      'network net-untagged',
       'pool pool-gone',
     ]);
   });
@@ -80,7 +95,7 @@ describe('planGc', () => {
   it('marks network-level leftovers as shared', () => {
     assert.deepEqual(
       plan.filter((leftover) => leftover.shared).map((leftover) => leftover.kind),
-      ['subnet', 'subnet', 'network', 'pool'],
+      ['subnet', 'subnet', 'network', 'network', 'pool'],
     );
   });
 
@@ -91,7 +106,11 @@ describe('planGc', () => {
       { networkId: 'f'.repeat(64), name: 'adopted', driver: 'kuryr', subnets: [], endpoints: [] },
     ];
 
-    assert.deepEqual(planGc(inventory(), all, [{ ifName: 'tap11111111-aa' }]), []);
+    const complete = inventory();
+    complete.networks = complete.networks.filter((network) => network.id !== 'net-untagged');
+    complete.exposedGroups = complete.exposedGroups.filter((group) => group.id !== 'sg-gone');
+
+    assert.deepEqual(planGc(complete, all, [{ ifName: 'tap11111111-aa' }]), []);
   });
 });
 
@@ -99,6 +118,7 @@ describe('applyGc', () => {
   it('deletes in order and counts a missing one as deleted', async () => {
     const { client, transport } = setupClient([
       { method: 'DELETE', path: '/v2.0/ports/33333333-cccc', reply: { status: 204 } },
+      { method: 'DELETE', path: '/v2.0/security-groups/sg-gone', reply: { status: 204 } },
       { method: 'DELETE', path: '/v2.0/subnets/subnet-gone', reply: { status: 404, body: { NeutronError: { type: 'SubnetNotFound', message: 'gone', detail: '' } } } },
     ]);
     const deletedLinks: string[] = [];
@@ -108,6 +128,7 @@ describe('applyGc', () => {
       [
         { kind: 'port', id: '33333333-cccc', description: '', shared: false },
         { kind: 'tap', id: 'tap33333333-cc', description: '', shared: false },
+        { kind: 'security-group', id: 'sg-gone', description: '', shared: false },
         { kind: 'subnet', id: 'subnet-gone', description: '', shared: true },
       ],
       { neutron: client, deleteLink: async (ifName) => void deletedLinks.push(ifName) },
@@ -116,7 +137,7 @@ describe('applyGc', () => {
 
     assert.equal(failures, 0);
     assert.deepEqual(deletedLinks, ['tap33333333-cc']);
-    assert.deepEqual(lines, ['deleted port 33333333-cccc', 'deleted tap tap33333333-cc', 'deleted subnet subnet-gone (already gone)']);
+    assert.deepEqual(lines, ['deleted port 33333333-cccc', 'deleted tap tap33333333-cc', 'deleted security-group sg-gone', 'deleted subnet subnet-gone (already gone)']);
     transport.assertDone();
   });
 });

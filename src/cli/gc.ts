@@ -11,9 +11,9 @@
 import type { NeutronClient } from '../neutron/index.js';
 import { isNeutronNotFound } from '../neutron/index.js';
 import type { DockerNetwork } from './docker.js';
-import { dockerNetworkOf, isAdopted, portHasDockerEndpoint, type KuryrInventory } from './inventory.js';
+import { dockerNetworkOf, exposedGroupPortId, isAdopted, portHasDockerEndpoint, type KuryrInventory } from './inventory.js';
 
-export type LeftoverKind = 'port' | 'tap' | 'subnet' | 'network' | 'pool';
+export type LeftoverKind = 'port' | 'tap' | 'security-group' | 'subnet' | 'network' | 'pool';
 
 export interface Leftover {
   kind: LeftoverKind;
@@ -29,7 +29,7 @@ export interface TapDevice {
   ifName: string;
 }
 
-/** Lists the leftovers in deletion order: ports, taps, subnets, networks, pools. */
+/** Lists the leftovers in deletion order: ports, taps, security groups, subnets, networks, pools. */
 export function planGc(inventory: KuryrInventory, docker: readonly DockerNetwork[], taps: readonly TapDevice[]): Leftover[] {
   const leftovers: Leftover[] = [];
   const orphanPorts = inventory.ports.filter((port) => !portHasDockerEndpoint(port, inventory.networks, docker));
@@ -43,6 +43,15 @@ export function planGc(inventory: KuryrInventory, docker: readonly DockerNetwork
   for (const tap of taps) {
     if (livePortPrefixes.has(tap.ifName.slice(3))) continue;
     leftovers.push({ kind: 'tap', id: tap.ifName, description: `veth ${tap.ifName} belongs to no port bound to this host`, shared: false });
+  }
+
+  // A group is a leftover when its port no longer exists or is deleted in
+  // this run. kuryr deletes the group with its port, so only a crash in
+  // between leaves one.
+  const existingGroupPorts = new Set(inventory.exposedGroupPortIds.filter((id) => !orphanPortIds.has(id)));
+  for (const group of inventory.exposedGroups) {
+    if (existingGroupPorts.has(exposedGroupPortId(group))) continue;
+    leftovers.push({ kind: 'security-group', id: group.id, description: `security group ${group.id} (${group.name}) belongs to no existing port`, shared: false });
   }
 
   const orphanNetworks = inventory.networks.filter((network) => dockerNetworkOf(network, docker) === undefined);
@@ -96,6 +105,8 @@ async function deleteLeftover(leftover: Leftover, deleter: GcDeleter): Promise<v
       return deleter.neutron.ports.delete(leftover.id);
     case 'tap':
       return deleter.deleteLink(leftover.id);
+    case 'security-group':
+      return deleter.neutron.securityGroups.delete(leftover.id);
     case 'subnet':
       return deleter.neutron.subnets.delete(leftover.id);
     case 'network':

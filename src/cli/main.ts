@@ -69,11 +69,12 @@ withConfigOptions(
     .command('gc')
     .description(
       'list what kuryr created that no Docker network or endpoint uses: ports bound to this host, veth taps of ports that no longer exist, ' +
-        'kuryr-subnet-* subnets, kuryrPool-* pools and tagged networks; nothing is deleted without --apply',
+        'kuryr-exposed-* security groups of deleted ports, kuryr-subnet-* subnets, kuryrPool-* pools, tagged networks and untagged kuryr-net-* networks; ' +
+        'nothing is deleted without --apply',
     ),
 )
   .addOption(driverOption)
-  .addOption(new Option('--apply', 'delete the leftovers of this host (ports and taps)').default(false))
+  .addOption(new Option('--apply', 'delete the leftovers of this host (ports, taps and security groups)').default(false))
   .addOption(
     new Option('--include-networks', 'with --apply, also delete leftover networks, subnets and pools; only safe when no other Docker host uses the same project').default(false),
   )

@@ -77,7 +77,7 @@ describe('address ports', () => {
         },
       },
       { method: 'DELETE', path: `/v2.0/ports/${PORT}`, reply: { status: 204 } },
-      { method: 'GET', path: `/v2.0/security-groups?name=kuryr-exposed-${PORT}&tags=kuryr.exposed&fields=id`, reply: { body: { security_groups: [] } } },
+      { method: 'GET', path: `/v2.0/security-groups?name=kuryr-exposed-${PORT}&fields=id`, reply: { body: { security_groups: [] } } },
     );
     await service.releaseAddress({ PoolID: POOL4, Address: '10.62.0.5' });
     await service.releaseAddress({ PoolID: POOL6, Address: 'fd62::5' });
@@ -128,6 +128,8 @@ describe('address ports', () => {
     const adoptedTags = ['team', 'kuryr.port.existing', 'kuryr.port.mac:fa:16:3e:11:22:33', 'kuryr.port.ip:10.62.0.5'];
     transport.expect(
       { method: 'POST', path: '/v2.0/ports', reply: neutronFault(409, 'IpAddressAlreadyAllocated', 'IP address 10.62.0.5 already allocated') },
+      // A re-sent request would find its own unclaimed port by the MAC; none here.
+      { method: 'GET', path: `/v2.0/ports?network_id=${NET}&device_owner=kuryr%3Acontainer&mac_address=${encodeURIComponent(MAC)}`, reply: { body: { ports: [] } } },
       { method: 'GET', path: `/v2.0/ports?network_id=${NET}&fixed_ips=subnet_id%3D${SUBNET4.id}&fixed_ips=ip_address%3D10.62.0.5`, reply: { body: { ports: [free] } } },
       {
         method: 'PUT',
@@ -183,6 +185,7 @@ describe('address ports', () => {
     const owned = portFixture({ id: 'vm-port', network_id: NET, fixed_ips: [V4], device_owner: 'compute:nova', device_id: 'vm-1', 'binding:host_id': 'compute-2' });
     transport.expect(
       { method: 'POST', path: '/v2.0/ports', reply: neutronFault(409, 'IpAddressAlreadyAllocated', 'IP address 10.62.0.5 already allocated') },
+      { method: 'GET', path: `/v2.0/ports?network_id=${NET}&device_owner=kuryr%3Acontainer&mac_address=${encodeURIComponent(MAC)}`, reply: { body: { ports: [] } } },
       { method: 'GET', path: `/v2.0/ports?network_id=${NET}&fixed_ips=subnet_id%3D${SUBNET4.id}&fixed_ips=ip_address%3D10.62.0.5`, reply: { body: { ports: [owned] } } },
     );
     await assert.rejects(

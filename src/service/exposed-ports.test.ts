@@ -20,13 +20,15 @@ const PORT_UUID = '9c8b7a6d-3333-4e4d-8a9b-4c5d6e7f8091';
 const GROUP_UUID = '1f2e3d4c-4444-4b5a-9c8d-7e6f5a4b3c2d';
 const DEFAULT_GROUP = 'sg-default';
 const GROUP_NAME = `kuryr-exposed-${PORT_UUID}`;
-const LIST_BY_NAME = `/v2.0/security-groups?name=${GROUP_NAME}&tags=kuryr.exposed`;
+const LIST_BY_NAME = `/v2.0/security-groups?name=${GROUP_NAME}`;
 const LIST_BY_ENDPOINT = `/v2.0/security-groups?tags=kuryr.exposed,kuryr.net.uuid.lh%3A${ENDPOINT_ID.slice(0, 32)},kuryr.net.uuid.uh%3A${ENDPOINT_ID.slice(32)}&fields=id`;
+
+const GROUP_TAGS = ['kuryr.exposed', `kuryr.net.uuid.lh:${ENDPOINT_ID.slice(0, 32)}`, `kuryr.net.uuid.uh:${ENDPOINT_ID.slice(32)}`];
 
 const port = portFixture({ id: PORT_UUID, security_groups: [DEFAULT_GROUP], revision_number: 7, project_id: 'p1' });
 
 function groupFixture(rules: Array<Record<string, unknown>> = []): Record<string, unknown> {
-  return { id: GROUP_UUID, name: GROUP_NAME, description: '', project_id: 'p1', security_group_rules: rules, tags: [] };
+  return { id: GROUP_UUID, name: GROUP_NAME, description: '', project_id: 'p1', security_group_rules: rules, tags: GROUP_TAGS };
 }
 
 function ruleFixture(ethertype: string, protocol: string, min: number, max: number): Record<string, unknown> {
@@ -280,6 +282,28 @@ describe('exposed ports security group', () => {
       { method: 'GET', path: LIST_BY_NAME, reply: { body: { security_groups: [groupFixture([ruleFixture('IPv4', 'tcp', 8080, 8080)])] } } },
     );
     expectRule('IPv6', 'tcp', 8080, 8080);
+    expectPortUpdate(7, [DEFAULT_GROUP, GROUP_UUID]);
+    await programExternalConnectivity(context, request(EXPOSE_8080));
+    transport.assertDone();
+  });
+
+  it('program re-sent tags an untagged group', async () => {
+    transport.expect(
+      { method: 'GET', path: `/v2.0/ports/${PORT_UUID}`, reply: { body: { port } } },
+      {
+        method: 'GET',
+        path: LIST_BY_NAME,
+        reply: { body: { security_groups: [{ ...groupFixture([ruleFixture('IPv4', 'tcp', 8080, 8080), ruleFixture('IPv6', 'tcp', 8080, 8080)]), tags: [] }] } },
+      },
+      {
+        method: 'PUT',
+        path: `/v2.0/security-groups/${GROUP_UUID}/tags`,
+        reply: (sent) => {
+          assert.deepEqual(jsonBody(sent), { tags: GROUP_TAGS });
+          return { body: { tags: GROUP_TAGS } };
+        },
+      },
+    );
     expectPortUpdate(7, [DEFAULT_GROUP, GROUP_UUID]);
     await programExternalConnectivity(context, request(EXPOSE_8080));
     transport.assertDone();

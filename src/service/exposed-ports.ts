@@ -105,7 +105,8 @@ export async function deleteExposedPortsGroup(ctx: ServiceContext, portId: strin
   const known = ctx.exposedGroups.get(portId);
   ctx.exposedGroups.delete(portId);
   if (known?.length === 0) return;
-  const groups = await ctx.neutron.securityGroups.list({ name: exposedGroupName(portId), tags: [EXPOSED_PORTS_TAG], fields: ['id'] });
+  // By name alone: a crash between the group's create and its tag update leaves it untagged.
+  const groups = await ctx.neutron.securityGroups.list({ name: exposedGroupName(portId), fields: ['id'] });
   for (const group of groups) {
     await ctx.neutron.securityGroups.delete(group.id, { ignoreNotFound: true });
     ctx.logger.info({ portId, securityGroupId: group.id }, 'exposed-ports security group of a deleted port deleted');
@@ -147,8 +148,14 @@ export function exposedPortRanges(options: Record<string, unknown>): PortRange[]
 
 /** Finds the port's group from an earlier Program (a re-sent request), or creates and tags it. */
 async function ensureGroup(ctx: ServiceContext, port: Port, endpointId: string): Promise<{ group: SecurityGroup; created: boolean }> {
-  const found = await ctx.neutron.securityGroups.list({ name: exposedGroupName(port.id), tags: [EXPOSED_PORTS_TAG] });
-  if (found[0] !== undefined) return { group: found[0], created: false };
+  // By name alone, so a group left untagged by a crash after its create is found and its tags completed.
+  const found = (await ctx.neutron.securityGroups.list({ name: exposedGroupName(port.id) }))[0];
+  if (found !== undefined) {
+    if (!(found.tags ?? []).includes(EXPOSED_PORTS_TAG)) {
+      found.tags = await ctx.neutron.replaceTags('security-groups', found.id, [EXPOSED_PORTS_TAG, ...dockerIdTags(endpointId)]);
+    }
+    return { group: found, created: false };
+  }
 
   let group: SecurityGroup;
   try {

@@ -119,7 +119,7 @@ async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: s
   } catch (error) {
     // A re-sent request (its first reply was lost, or the daemon restarted)
     // finds the port its first try made: same MAC, not yet claimed.
-    const resent = mac !== undefined && isMacInUse(error) ? await findCreatedAddressPort(ctx, subnet, address, mac) : undefined;
+    const resent = mac !== undefined && isTakenOrMacInUse(error) ? await findCreatedAddressPort(ctx, subnet, address, mac) : undefined;
     if (resent !== undefined) {
       ctx.logger.info({ portId: resent.id, mac }, 'address request re-sent: reusing the port of the first request');
       return resent;
@@ -137,10 +137,9 @@ async function createAddressPort(ctx: ServiceContext, subnet: Subnet, address: s
 
 // NOTE: a second container given the same --mac-address on one network
 // gets the first one's port, instead of a MAC-in-use error, while the first
-// one's CreateEndpoint has not claimed the port yet. A re-sent request with
-// an --ip that Neutron rejects as taken before it checks the MAC still fails.
-function isMacInUse(error: unknown): boolean {
-  return error instanceof OpenStackHttpError && error.faultType === 'MacAddressInUse';
+// one's CreateEndpoint has not claimed the port yet.
+function isTakenOrMacInUse(error: unknown): boolean {
+  return isAddressTaken(error) || (error instanceof OpenStackHttpError && error.faultType === 'MacAddressInUse');
 }
 
 function explainPortCreateError(error: unknown, subnet: Subnet, address: string, mac: string | undefined): unknown {

@@ -155,7 +155,7 @@ describe('walkthrough verb sequence', () => {
     // Container exit: Leave, DeleteEndpoint, ReleaseAddress. The port's exposed-ports group, if any, goes with it.
     transport.expect(
       { method: 'DELETE', path: `/v2.0/ports/${PORT_UUID}`, reply: { status: 204 } },
-      { method: 'GET', path: `/v2.0/security-groups?name=kuryr-exposed-${PORT_UUID}&tags=kuryr.exposed&fields=id`, reply: { body: { security_groups: [] } } },
+      { method: 'GET', path: `/v2.0/security-groups?name=kuryr-exposed-${PORT_UUID}&fields=id`, reply: { body: { security_groups: [] } } },
     );
     await service.leave({ NetworkID: NETWORK_ID, EndpointID: ENDPOINT_ID });
     await service.deleteEndpoint({ NetworkID: NETWORK_ID, EndpointID: ENDPOINT_ID });
