@@ -176,6 +176,18 @@ describe('error replies', () => {
     assert.deepEqual(reply.body, { Err: 'cannot reach Neutron at http://127.0.0.1:9696' });
   });
 
+  for (const verb of ['IpamDriver.RequestPool', 'NetworkDriver.CreateNetwork', 'NetworkDriver.DeleteNetwork']) {
+    it(`rejects an empty ${verb} body`, async () => {
+      const service = new RecordingService();
+
+      const reply = await dispatch(verb, '', options(service));
+
+      assert.equal(reply.status, 400);
+      assert.match(String(reply.body.Err), new RegExp(`^invalid ${verb.replace('.', '\\.')} request: the body is empty`));
+      assert.deepEqual(service.calls, []);
+    });
+  }
+
   it('answers an unknown verb with 404', async () => {
     const reply = await dispatch('NetworkDriver.Nope', '', options(new RecordingService()));
     assert.equal(reply.status, 404);

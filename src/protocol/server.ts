@@ -31,7 +31,13 @@ function withSchema<S extends z.ZodType>(
   run: (request: z.output<S>, service: DriverService) => Promise<Record<string, unknown> | void>,
 ): Handler {
   return async (body, options) => {
-    const parsed = schema.safeParse(body ?? {});
+    // Seen with dockerd 28.2.2: after the connection to the plugin fails, it
+    // sends the call again without its body. Read as `{}`, a RequestPool
+    // would get defaults and carve a pool the user never asked for.
+    if (body === undefined) {
+      throw new KuryrError('INVALID_REQUEST', `invalid ${verb} request: the body is empty, as dockerd sends it when it retries a call after the plugin connection failed: run the Docker command again`);
+    }
+    const parsed = schema.safeParse(body);
     if (!parsed.success) throw invalidRequest(verb, parsed.error);
     return (await run(parsed.data, options.service)) ?? {};
   };
@@ -106,8 +112,9 @@ export async function dispatch(verb: string, rawBody: string, options: ProtocolO
   }
 }
 
+/** Returns the parsed JSON body, or undefined for an empty one. */
 function parseBody(verb: string, rawBody: string): unknown {
-  if (rawBody.trim() === '') return {};
+  if (rawBody.trim() === '') return undefined;
   try {
     return JSON.parse(rawBody);
   } catch (error) {
