@@ -31,9 +31,10 @@ function withSchema<S extends z.ZodType>(
   run: (request: z.output<S>, service: DriverService) => Promise<Record<string, unknown> | void>,
 ): Handler {
   return async (body, options) => {
-    // Seen with dockerd 28.2.2: after the connection to the plugin fails, it
-    // sends the call again without its body. Read as `{}`, a RequestPool
-    // would get defaults and carve a pool the user never asked for.
+    // Seen with dockerd 20.10.24 (Debian 12's docker.io): after the
+    // connection to the plugin fails, it sends the call again without its
+    // body. Read as `{}`, a RequestPool would get defaults and carve a pool
+    // the user never asked for.
     if (body === undefined) {
       throw new KuryrError('INVALID_REQUEST', `invalid ${verb} request: the body is empty, as dockerd sends it when it retries a call after the plugin connection failed: run the Docker command again`);
     }
