@@ -13,6 +13,7 @@ import { parseExistingOptions } from './existing-options.js';
 import { NO_FEATURES, resolveFeatures, type ResolvedFeatures } from './feature-lookup.js';
 import { hasFeatures, parseFeatureOptions } from './feature-options.js';
 import { deleteOwnedPool } from './ipam-pools.js';
+import { deleteNetworkAndLeftovers } from './leftover-ports.js';
 import { attachSubnetsToRouter, checkNetworkFeatures, detachSubnetFromRouter, featuresFromTags, featureTags, networkFeatureAttributes } from './network-features.js';
 import { AUX_ADDRESS_TAG_PREFIX, dockerIdTags, INTERNAL_NETWORK_TAG, networkName, subnetName, subnetPoolName, SWARM_NETWORK_TAG } from './naming.js';
 
@@ -253,7 +254,7 @@ export async function deleteNetwork(ctx: ServiceContext, request: DeleteNetwork,
     // Neutron refuses to delete a network whose subnet still has a router interface.
     for (const subnet of network.subnets) await detachSubnetFromRouter(ctx, subnet);
     if (network.adopted) await releaseAdoptedNetwork(ctx, request.NetworkID, network.neutronNetworkId);
-    else await ctx.neutron.networks.delete(network.neutronNetworkId, { ignoreNotFound: true });
+    else await deleteNetworkAndLeftovers(ctx, network);
     ctx.networks.delete(request.NetworkID);
 
     // ReleasePool normally deleted kuryr's subnets and pools already. A pool
