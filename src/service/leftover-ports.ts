@@ -4,7 +4,8 @@
  * the network, so every kuryr port still bound to this host there is a
  * leftover: a RequestAddress or CreateEndpoint whose daemon was killed
  * before Docker released it. Neutron refuses to delete a network with such
- * ports (NetworkInUse), while Docker forgets the network anyway.
+ * ports (NetworkInUse), while Docker drops the network from its own state
+ * anyway.
  */
 import { isHttpStatus } from '../errors.js';
 import type { Port } from '../neutron/index.js';

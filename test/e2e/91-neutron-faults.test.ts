@@ -38,11 +38,12 @@ function createNetwork(name: string, subnet: string): Promise<{ result: Awaited<
   return timed(() => docker('network', 'create', '--driver', DRIVER, '--ipam-driver', DRIVER, '--subnet', subnet, name));
 }
 
-/** Adds up the faults the proxy applied since the last call, by action kind. */
+/** Adds up the faults the proxy applied since the last call, by action kind and status. */
 function countInjected(): void {
   for (const request of kuryr.neutron.requests.splice(0)) {
     if (request.fault === undefined) continue;
-    injected.set(request.fault, (injected.get(request.fault) ?? 0) + 1);
+    const kind = request.faultStatus === undefined ? request.fault : `HTTP ${request.faultStatus}`;
+    injected.set(kind, (injected.get(kind) ?? 0) + 1);
   }
 }
 

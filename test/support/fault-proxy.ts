@@ -46,6 +46,8 @@ export interface RecordedRequest {
   token: string | undefined;
   /** Kind of the fault applied, or undefined for a plain forward. */
   fault: FaultAction['kind'] | undefined;
+  /** HTTP status of a `status` fault. */
+  faultStatus: number | undefined;
   /** Status the upstream returned, or undefined when the request never reached it. */
   upstreamStatus: number | undefined;
   /** Time the proxy received the request, in ms since the epoch. */
@@ -166,6 +168,7 @@ export class FaultProxy {
       path,
       token: typeof tokenHeader === 'string' ? tokenHeader : undefined,
       fault: undefined,
+      faultStatus: undefined,
       upstreamStatus: undefined,
       startedAt: started,
       ms: 0,
@@ -173,6 +176,7 @@ export class FaultProxy {
     this.requests.push(record);
     const action = this.#match(method, path);
     record.fault = action?.kind;
+    if (action?.kind === 'status') record.faultStatus = action.status;
     const finish = (): void => {
       record.ms = Date.now() - started;
     };
