@@ -10,7 +10,8 @@ import { unreachableError } from '../neutron/transport.js';
 import { FakeTransport, neutronFault, networkFixture, portFixture, subnetFixture } from '../neutron/test-support.js';
 import type { ExpectedCall } from '../neutron/test-support.js';
 import { createOrFind, findCreatedAddressPort, findCreatedNetwork, findCreatedSubnets, isAmbiguousFailure } from './create-or-find.js';
-import { newTestContext } from './test-support.js';
+import { createDriverService } from './index.js';
+import { newTestContext, RecordingBinder } from './test-support.js';
 
 const DOCKER_NETWORK_ID = '3a5e0d6c9f1b4e2a8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b';
 const MAC = '02:42:0a:46:00:07';
@@ -180,6 +181,33 @@ describe('createOrFind', () => {
       ),
       /cannot reach Neutron at "http:\/\/127\.0\.0\.1:9696\/v2\.0\/networks": read ECONNRESET/,
     );
+    transport.assertDone();
+  });
+});
+
+describe('CreateEndpoint with another IPAM driver', () => {
+  it('uses the port a lost create made', async () => {
+    const endpointId = 'e'.repeat(64);
+    const made = portFixture({ id: 'port-lost', network_id: 'net-1', device_id: endpointId, fixed_ips: [{ subnet_id: 'subnet-1', ip_address: '10.70.0.7' }] });
+    const transport = new FakeTransport([
+      { method: 'GET', path: '/v2.0/ports?network_id=net-1&fixed_ips=ip_address%3D10.70.0.7', reply: { body: { ports: [] } } },
+      resetPost('/v2.0/ports'),
+      { method: 'GET', path: `/v2.0/ports?network_id=net-1&device_id=${endpointId}`, reply: { body: { ports: [made] } } },
+      { method: 'PUT', path: '/v2.0/ports/port-lost/tags', reply: { body: { tags: [] } } },
+    ]);
+    const binder = new RecordingBinder();
+    const ctx = newTestContext(transport, { binder });
+    ctx.networks.set(DOCKER_NETWORK_ID, { networkId: DOCKER_NETWORK_ID, neutronNetworkId: 'net-1', projectId: 'p1', mtu: 1450, subnets: [SUBNET], adopted: false, internal: false });
+
+    await createDriverService(ctx).createEndpoint({
+      NetworkID: DOCKER_NETWORK_ID,
+      EndpointID: endpointId,
+      Interface: { Address: '10.70.0.7/24', AddressIPv6: '', MacAddress: '' },
+      Options: {},
+    });
+
+    assert.deepEqual(binder.calls, ['bind port-lost']);
+    assert.equal(transport.calls.filter((call) => call.method === 'POST').length, 1);
     transport.assertDone();
   });
 });

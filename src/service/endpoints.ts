@@ -9,6 +9,7 @@ import type { Port } from '../neutron/index.js';
 import type { CreateEndpoint, EndpointRequest, Join, JoinReply, StaticRoute } from '../protocol/index.js';
 import { contains, parseCidr, parseIp } from './cidr.js';
 import { addressKey, type EndpointInfo, type NetworkInfo, type ServiceContext } from './context.js';
+import { createOrFind } from './create-or-find.js';
 import { applyEndpointFeatures, releaseEndpointFeatures } from './endpoint-features.js';
 import { deleteExposedPortsGroup } from './exposed-ports.js';
 import { parseFeatureOptions } from './feature-options.js';
@@ -89,16 +90,20 @@ async function createEndpointPort(ctx: ServiceContext, network: NetworkInfo, end
   });
   // device_id marks ports made here: DeleteEndpoint deletes them, because no
   // ReleaseAddress reaches kuryr when another IPAM driver owns the address.
-  return ctx.neutron.ports.create({
-    network_id: network.neutronNetworkId,
-    name: PORT_NAME,
-    admin_state_up: true,
-    device_owner: PORT_DEVICE_OWNER,
-    device_id: endpointId,
-    'binding:host_id': ctx.config.hostName,
-    fixed_ips: fixedIps,
-    ...(mac === '' ? {} : { mac_address: mac }),
-  });
+  const create = (): Promise<Port> =>
+    ctx.neutron.ports.create({
+      network_id: network.neutronNetworkId,
+      name: PORT_NAME,
+      admin_state_up: true,
+      device_owner: PORT_DEVICE_OWNER,
+      device_id: endpointId,
+      'binding:host_id': ctx.config.hostName,
+      fixed_ips: fixedIps,
+      ...(mac === '' ? {} : { mac_address: mac }),
+    });
+  // The device_id is the endpoint id, so a port found with it is the one this create made.
+  const find = async (): Promise<Port | undefined> => (await ctx.neutron.ports.list({ network_id: network.neutronNetworkId, device_id: endpointId }))[0];
+  return createOrFind(ctx, 'port', create, find);
 }
 
 function subnetContains(cidr: string, ip: string): boolean {
