@@ -66,6 +66,8 @@ async function cleanUp(): Promise<void> {
   for (const name of CONTAINERS) await docker('rm', '-f', name);
   await docker('network', 'rm', NETWORK);
   await docker('swarm', 'leave', '--force');
+  // `docker swarm init` made this bridge in the lab namespace, and leaving the swarm keeps it.
+  await docker('network', 'rm', 'docker_gwbridge');
   await docker('plugin', 'disable', '--force', PLUGIN);
   await docker('plugin', 'rm', '--force', PLUGIN);
   for (const network of await swarmNetworks()) {
