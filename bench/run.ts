@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { docker, dockerOk, command } from '../test/support/lab.js';
-import { createFiller, deleteFiller } from './scale.js';
+import { createFiller, deleteFiller, liftAdminQuotas } from './scale.js';
 import { activeWaitTimes, countNeutronRequests, fileSize, KURYR_LOG, kuryrPid, kuryrUserId, NEUTRON_LOG, readSince, rssMiB } from './lab-probe.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '10');
@@ -158,27 +158,41 @@ async function main(): Promise<void> {
     await restartKuryr(LAB_CONFIG);
     for (let round = 0; round < 5; round += 1) add('daemon start to listening (s)', await startToListening());
 
-    if (SCALE_NETWORKS > 0) {
-      const fillStarted = performance.now();
-      await createFiller({ networks: SCALE_NETWORKS, ports: SCALE_PORTS });
-      console.log(`created ${SCALE_NETWORKS} filler networks and ${SCALE_PORTS} filler ports in ${((performance.now() - fillStarted) / 1000).toFixed(0)} s`);
-      const scale = `with ${SCALE_NETWORKS} networks, ${SCALE_PORTS} ports`;
-      for (let round = 0; round < ROUNDS; round += 1) {
-        add(`docker run --rm [kuryr, ${scale}]`, await timed(() => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
-        add(`docker run -d [kuryr, ${scale}]`, await timed(() => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-scale', 'busybox', 'sleep', '600')));
-        add(`docker rm -f [kuryr, ${scale}]`, await timed(() => dockerOk('rm', '-f', 'bench-scale')));
-        add(`docker network create [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
-        add(`docker network rm [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'rm', 'bench-net')));
-      }
-    }
-
     console.log(`\nkuryr-ts benchmark, ${ROUNDS} interleaved rounds, seconds unless noted\n`);
     for (const entry of series.values()) console.log(`${entry.label.padEnd(48)} ${summary(entry.values)}`);
     console.log(`${`${PARALLEL} parallel docker run --rm [kuryr]`.padEnd(48)} ${parallelSeconds.toFixed(2)} s total, ${(PARALLEL / parallelSeconds).toFixed(1)} runs/s, ${failures} failed`);
     console.log(`${'daemon RSS idle / after the runs (MiB)'.padEnd(48)} ${idleRss.toFixed(1)} / ${afterRss.toFixed(1)}`);
+
+    if (SCALE_NETWORKS > 0) {
+      const restoreQuotas = await liftAdminQuotas();
+      try {
+        const fillStarted = performance.now();
+        await createFiller({ networks: SCALE_NETWORKS, ports: SCALE_PORTS });
+        console.log(`\ncreated ${SCALE_NETWORKS} filler networks and ${SCALE_PORTS} filler ports in ${((performance.now() - fillStarted) / 1000).toFixed(0)} s`);
+        const scale = `with ${SCALE_NETWORKS} networks, ${SCALE_PORTS} ports`;
+        const scaled = new Map<string, Series>();
+        const addScaled = (label: string, value: number): void => {
+          const entry = scaled.get(label) ?? { label, values: [] };
+          entry.values.push(value);
+          scaled.set(label, entry);
+        };
+        for (let round = 0; round < ROUNDS; round += 1) {
+          addScaled(`docker run --rm [kuryr, ${scale}]`, await timed(() => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
+          addScaled(`docker run -d [kuryr, ${scale}]`, await timed(() => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-scale', 'busybox', 'sleep', '600')));
+          addScaled(`docker rm -f [kuryr, ${scale}]`, await timed(() => dockerOk('rm', '-f', 'bench-scale')));
+          addScaled(`docker network create [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
+          addScaled(`docker network rm [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'rm', 'bench-net')));
+        }
+        for (const entry of scaled.values()) console.log(`${entry.label.padEnd(64)} ${summary(entry.values)}`);
+      } finally {
+        await docker('rm', '-f', 'bench-scale');
+        await docker('network', 'rm', 'bench-net');
+        await deleteFiller();
+        await restoreQuotas();
+      }
+    }
   } finally {
-    await docker('rm', '-f', 'bench-count', 'bench-scale');
-    if (SCALE_NETWORKS > 0) await deleteFiller();
+    await docker('rm', '-f', 'bench-count');
     for (const name of ['bench-kuryr', 'bench-noop', 'bench-net']) await docker('network', 'rm', name);
     noop.kill('SIGTERM');
   }

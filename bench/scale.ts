@@ -5,7 +5,7 @@
  * addresses and the networks no subnets, which keeps the set-up within
  * minutes on the lab (a port with an address took about 0.4 s on the lab, one without 0.1 s).
  */
-import { neutronGet, neutronSend } from '../test/support/lab.js';
+import { keystoneGet, neutronGet, neutronSend } from '../test/support/lab.js';
 
 export const FILLER_PREFIX = 'bench-filler-';
 const BATCH = 100;
@@ -16,7 +16,22 @@ export interface FillerCounts {
   ports: number;
 }
 
-/** Creates `counts.networks` networks and `counts.ports` ports spread over them. */
+/**
+ * Lifts the admin project's network and port quotas (100 and 500 by
+ * default), and returns the function that restores them.
+ */
+export async function liftAdminQuotas(): Promise<() => Promise<void>> {
+  const { projects } = await keystoneGet<{ projects: Array<{ id: string }> }>('/projects?name=admin');
+  const projectId = projects[0]?.id;
+  if (projectId === undefined) throw new Error('the lab has no admin project');
+  const before = await neutronGet<{ quota: { network: number; port: number } }>(`/quotas/${projectId}`);
+  await neutronSend('PUT', `/quotas/${projectId}`, { quota: { network: -1, port: -1 } });
+  return async () => {
+    await neutronSend('PUT', `/quotas/${projectId}`, { quota: { network: before.quota.network, port: before.quota.port } });
+  };
+}
+
+/** Creates `counts.networks` networks and `counts.ports` ports spread over them, as the lab admin. */
 export async function createFiller(counts: FillerCounts): Promise<void> {
   const networkIds: string[] = [];
   for (let start = 0; start < counts.networks; start += BATCH) {
