@@ -41,12 +41,16 @@ async function timed(action: () => Promise<unknown>): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
-/** Runs `action` and counts the kuryr user's Neutron requests it caused. */
+/**
+ * Runs `action` and counts the kuryr user's Neutron requests it caused. The
+ * pauses let the port deletes kuryr runs after a removal's reply land in the
+ * removal's window, not in the next one.
+ */
 async function counted(userId: string, action: () => Promise<unknown>): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const offset = await fileSize(NEUTRON_LOG);
   await action();
-  // neutron-server writes its access line after the reply; give it a moment.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   return countNeutronRequests(await readSince(NEUTRON_LOG, offset), userId);
 }
 
