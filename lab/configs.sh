@@ -265,17 +265,8 @@ write_kuryr_config() {
 bindir = /usr/libexec/kuryr
 state_dir = $LAB_STATE/kuryr
 
-[neutron]
-auth_url = http://127.0.0.1:5000/v3
-auth_type = password
-username = kuryr
-password = kuryrpass
-project_name = service
-user_domain_name = Default
-project_domain_name = Default
-region_name = RegionOne
-endpoint_type = public
 EOF
+  kuryr_neutron_section >>"$LAB_ETC/kuryr/kuryr.conf"
 }
 
 write_env_file() {

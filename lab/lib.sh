@@ -273,3 +273,37 @@ admin_token() {
       \"scope\": {\"project\": {\"name\": \"admin\", \"domain\": {\"id\": \"default\"}}}}}" |
     awk 'tolower($1) == "x-subject-token:" { print $2 }' | tr -d '\r'
 }
+
+# Writes a tar stream of a busybox root file system built from the host's
+# /bin/busybox, for `docker import`: the lab has no registry access.
+busybox_rootfs_tar() {
+  local rootfs applet
+  rootfs=$(mktemp -d)
+  mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/root"
+  cp /bin/busybox "$rootfs/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [[ $applet == busybox ]] || ln -s busybox "$rootfs/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
+  printf 'root:x:0:\n' >"$rootfs/etc/group"
+  chmod 1777 "$rootfs/tmp"
+  tar -C "$rootfs" -c .
+  rm -rf "$rootfs"
+}
+
+# Prints the [neutron] section of a lab kuryr.conf: the kuryr service user's
+# credentials for the lab's Keystone.
+kuryr_neutron_section() {
+  cat <<EOF
+[neutron]
+auth_url = http://127.0.0.1:5000/v3
+auth_type = password
+username = kuryr
+password = kuryrpass
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+region_name = RegionOne
+endpoint_type = public
+EOF
+}

@@ -152,17 +152,8 @@ host = $(mh_host_name "$host")
 socket_path = $MH_RUN/$host/plugins/kuryr.sock
 state_dir = $dir/kuryr
 
-[neutron]
-auth_url = http://127.0.0.1:5000/v3
-auth_type = password
-username = kuryr
-password = kuryrpass
-project_name = service
-user_domain_name = Default
-project_domain_name = Default
-region_name = RegionOne
-endpoint_type = public
 EOF
+  kuryr_neutron_section >>"$dir/etc/kuryr/kuryr.conf"
 }
 
 # dockerd finds plugin sockets only in /run/docker/plugins and keeps its key
@@ -284,21 +275,11 @@ dockerd_responds() {
 # Imports busybox:latest, built from Debian's busybox-static as lab/up.sh
 # builds it, because the lab has no registry access.
 import_busybox_image() {
-  local host=$1 rootfs applet
+  local host=$1
   if mh_docker "$host" image inspect busybox:latest >/dev/null 2>&1; then
     return 0
   fi
-  rootfs=$(mktemp -d)
-  mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/root"
-  cp /bin/busybox "$rootfs/bin/busybox"
-  for applet in $(/bin/busybox --list); do
-    [[ $applet == busybox ]] || ln -s busybox "$rootfs/bin/$applet"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
-  printf 'root:x:0:\n' >"$rootfs/etc/group"
-  chmod 1777 "$rootfs/tmp"
-  tar -C "$rootfs" -c . | mh_docker "$host" import -c 'CMD ["sh"]' - busybox:latest >/dev/null
-  rm -rf "$rootfs"
+  busybox_rootfs_tar | mh_docker "$host" import -c 'CMD ["sh"]' - busybox:latest >/dev/null
   log "imported busybox:latest into $host"
 }
 

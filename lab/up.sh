@@ -468,24 +468,12 @@ dockerd_responds() {
 # busybox:latest is built from Debian's busybox-static because the lab has
 # no registry access.
 import_busybox_image() {
-  local rootfs applet
   wait_until "dockerd" 60 dockerd_responds || die "dockerd did not respond within 60 s; see $LAB_LOG/dockerd.out"
   if DOCKER_HOST=$LAB_DOCKER_HOST /usr/bin/docker image inspect busybox:latest >/dev/null 2>&1; then
     log "image busybox:latest already present"
     return 0
   fi
-  rootfs=$(mktemp -d)
-  mkdir -p "$rootfs/bin" "$rootfs/etc" "$rootfs/tmp" "$rootfs/root"
-  cp /bin/busybox "$rootfs/bin/busybox"
-  for applet in $(/bin/busybox --list); do
-    [[ $applet == busybox ]] || ln -s busybox "$rootfs/bin/$applet"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$rootfs/etc/passwd"
-  printf 'root:x:0:\n' >"$rootfs/etc/group"
-  chmod 1777 "$rootfs/tmp"
-  tar -C "$rootfs" -c . |
-    DOCKER_HOST=$LAB_DOCKER_HOST /usr/bin/docker import -c 'CMD ["sh"]' - busybox:latest >/dev/null
-  rm -rf "$rootfs"
+  busybox_rootfs_tar | DOCKER_HOST=$LAB_DOCKER_HOST /usr/bin/docker import -c 'CMD ["sh"]' - busybox:latest >/dev/null
   log "imported busybox:latest"
 }
 

@@ -130,7 +130,8 @@ async function unbindAfterFailure(ctx: ServiceContext, binding: PortBindingReque
   }
 }
 
-function bindingRequest(network: NetworkInfo, port: Port, endpointId: string): PortBindingRequest {
+/** Builds what a binder needs to wire or unwire the port of an endpoint; `endpointId` is empty when no endpoint is known. */
+export function bindingRequest(network: NetworkInfo, port: Port, endpointId: string): PortBindingRequest {
   return {
     portId: port.id,
     endpointId,

@@ -10,6 +10,7 @@
 import { isHttpStatus } from '../errors.js';
 import type { Port } from '../neutron/index.js';
 import type { NetworkInfo, ServiceContext } from './context.js';
+import { bindingRequest } from './endpoints.js';
 import { deleteExposedPortsGroup } from './exposed-ports.js';
 import { EXISTING_PORT_TAG, PORT_DEVICE_OWNER } from './naming.js';
 
@@ -46,19 +47,7 @@ async function deleteLeftoverPorts(ctx: ServiceContext, network: NetworkInfo): P
 }
 
 async function deleteLeftoverPort(ctx: ServiceContext, network: NetworkInfo, port: Port): Promise<void> {
-  await ctx.binder.unbind({
-    portId: port.id,
-    endpointId: '',
-    neutronNetworkId: network.neutronNetworkId,
-    projectId: port.project_id ?? network.projectId,
-    macAddress: port.mac_address,
-    mtu: network.mtu,
-    vifType: port['binding:vif_type'] ?? 'unbound',
-    vifDetails: port['binding:vif_details'] ?? {},
-    fixedIps: port.fixed_ips.map((fixedIp) => fixedIp.ip_address),
-    vnicType: port['binding:vnic_type'] ?? 'normal',
-    bindingProfile: port['binding:profile'] ?? {},
-  });
+  await ctx.binder.unbind(bindingRequest(network, port, ''));
   await ctx.neutron.ports.delete(port.id, { ignoreNotFound: true });
   await deleteExposedPortsGroup(ctx, port.id);
   ctx.logger.warn({ portId: port.id, neutronNetworkId: network.neutronNetworkId }, 'deleted a leftover port of a crashed request with its network');
