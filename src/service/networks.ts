@@ -20,7 +20,8 @@ import { AUX_ADDRESS_TAG_PREFIX, dockerIdTags, INTERNAL_NETWORK_TAG, networkName
 const INTERNAL_OPTION = 'com.docker.network.internal';
 const GENERIC_OPTIONS = 'com.docker.network.generic';
 
-export async function createNetwork(ctx: ServiceContext, request: CreateNetwork): Promise<void> {
+/** Creates the network; `swarm` marks one a swarm manager allocates, which only FreeNetwork deletes. */
+export async function createNetwork(ctx: ServiceContext, request: CreateNetwork, swarm = false): Promise<void> {
   await ctx.locks.run(`network:${request.NetworkID}`, async () => {
     // A re-sent CreateNetwork finds the network made the first time. When
     // this daemon just handed out every pool of the request, and no cached
@@ -41,7 +42,7 @@ export async function createNetwork(ctx: ServiceContext, request: CreateNetwork)
     }
 
     const features = hasFeatures(featureOptions) ? await resolveFeatures(ctx, featureOptions, '-o') : NO_FEATURES;
-    const network = await createTaggedNetwork(ctx, request.NetworkID, isInternal(request), options.shared ?? false, features);
+    const network = await createTaggedNetwork(ctx, request.NetworkID, { internal: isInternal(request), shared: options.shared ?? false, swarm }, features);
     try {
       const subnets = await createSubnets(ctx, network, request, []);
       if (features.routerId !== undefined) await attachSubnetsToRouter(ctx, features.routerId, subnets);
@@ -90,11 +91,18 @@ function isInternal(request: CreateNetwork): boolean {
   return value === true || value === 'true';
 }
 
-async function createTaggedNetwork(ctx: ServiceContext, networkId: string, internal: boolean, shared: boolean, features: ResolvedFeatures): Promise<Network> {
+interface NetworkMarks {
+  internal: boolean;
+  shared: boolean;
+  swarm: boolean;
+}
+
+async function createTaggedNetwork(ctx: ServiceContext, networkId: string, marks: NetworkMarks, features: ResolvedFeatures): Promise<Network> {
+  const { internal, shared, swarm } = marks;
   const create = (): Promise<Network> => ctx.neutron.networks.create({ name: networkName(networkId), admin_state_up: true, shared, ...networkFeatureAttributes(features) });
   const network = await createOrFind(ctx, 'network', create, () => findCreatedNetwork(ctx, networkId));
-  // The internal mark and the features are tags, so Join and CreateEndpoint still see them after a daemon restart.
-  const tags = [...dockerIdTags(networkId), ...(internal ? [INTERNAL_NETWORK_TAG] : []), ...featureTags(features)];
+  // The internal and swarm marks and the features are tags, so later verbs still see them after a daemon restart.
+  const tags = [...dockerIdTags(networkId), ...(internal ? [INTERNAL_NETWORK_TAG] : []), ...(swarm ? [SWARM_NETWORK_TAG] : []), ...featureTags(features)];
   try {
     await ctx.neutron.replaceTags('networks', network.id, tags);
   } catch (error) {

@@ -11,8 +11,9 @@ import { SWARM_NETWORK_TAG } from './naming.js';
 import { createNetwork, deleteNetwork, findNetwork } from './networks.js';
 
 export async function allocateNetwork(ctx: ServiceContext, request: AllocateNetwork): Promise<{ Options: Record<string, unknown> }> {
-  await createNetwork(ctx, { NetworkID: request.NetworkID, Options: request.Options, IPv4Data: request.IPv4Data ?? [], IPv6Data: request.IPv6Data ?? [] });
+  await createNetwork(ctx, { NetworkID: request.NetworkID, Options: request.Options, IPv4Data: request.IPv4Data ?? [], IPv6Data: request.IPv6Data ?? [] }, true);
   const network = await findNetwork(ctx, request.NetworkID);
+  // An operator's network adopted with `-o neutron.net.*` gets its swarm tag here.
   if (network !== undefined && network.swarm !== true) {
     const current = await ctx.neutron.networks.get(network.neutronNetworkId);
     await ctx.neutron.replaceTags('networks', network.neutronNetworkId, [...(current.tags ?? []), SWARM_NETWORK_TAG]);

@@ -100,9 +100,10 @@ describe('managed plugin in swarm mode', () => {
     await dockerOk('network', 'create', '--driver', PLUGIN, '--ipam-driver', PLUGIN, '--subnet', CIDR, '--gateway', '10.59.0.1', '--attachable', NETWORK);
 
     assert.equal(await dockerOk('network', 'inspect', '-f', '{{.Scope}}', NETWORK), 'swarm');
-    const networks = await eventually('the swarm network in Neutron', async () => {
+    // The manager allocates the network after `docker network create` has returned.
+    const networks = await eventually('the swarm network and its subnet in Neutron', async () => {
       const found = await swarmNetworks();
-      return found.length > 0 ? found : undefined;
+      return found.some((network) => network.subnets.length > 0) ? found : undefined;
     });
     assert.equal(networks.length, 1);
     assert.equal(networks[0]?.subnets.length, 1);
