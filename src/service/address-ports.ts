@@ -139,11 +139,10 @@ function describeHolder(subnet: Subnet, address: string, holder: Port | undefine
 }
 
 /**
- * Releases one address of a port: an adopted port is handed back when one of
- * its original addresses is released, a port with other addresses keeps
- * them, and a kuryr port loses its last address by being deleted, together
- * with its exposed-ports security group (in the background when the reaper
- * runs so).
+ * Releases one address of a port. An adopted port is handed back when one of
+ * its original addresses is released, and a port with other addresses keeps
+ * them. A kuryr port that loses its last address is deleted with its
+ * exposed-ports security group, in the background when the reaper runs so.
  */
 export async function releasePortAddress(ctx: ServiceContext, port: Port, ip: string): Promise<void> {
   const tags = port.tags ?? [];

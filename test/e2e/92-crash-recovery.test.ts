@@ -27,7 +27,7 @@ type Phase = 'run' | 'remove' | 'create-network' | 'remove-network';
 
 interface CrashPoint {
   phase: Phase;
-  /** Which proxy holds the request: between kuryr and Neutron, or between dockerd and kuryr. */
+  /** The proxy that keeps the request waiting: between kuryr and Neutron, or between dockerd and kuryr. */
   proxy: 'neutron' | 'plugin';
   method: string;
   path: RegExp;

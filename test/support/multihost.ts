@@ -23,7 +23,7 @@ export async function hostDockerOk(host: Host, ...args: string[]): Promise<strin
   return output.stdout.trim();
 }
 
-/** Fails unless both hosts' dockerds answer. */
+/** Fails unless both hosts' dockerds reply to a ping. */
 export async function assertHostsUp(): Promise<void> {
   for (const host of Object.values(HOSTS)) {
     const version = await hostDocker(host, 'version', '-f', '{{.Server.Version}}');
