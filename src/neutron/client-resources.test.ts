@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KuryrError, OpenStackHttpError } from '../errors.js';
-import { networkFixture, neutronFault, portFixture, setupClient, subnetFixture, subnetPoolFixture } from './test-support.js';
+import { networkFixture, neutronFault, portFixture, requestBody, setupClient, subnetFixture, subnetPoolFixture } from './test-support.js';
 import type { ExpectedCall } from './test-support.js';
-
-function bodyOf(request: { body?: string } | undefined): unknown {
-  return JSON.parse(request?.body ?? 'null');
-}
 
 describe('NeutronClient list', () => {
   it('encodes filters and fields in the query', async () => {
@@ -116,7 +112,7 @@ describe('NeutronClient create and update', () => {
 
     assert.equal(network.mtu, 1450);
     const [request] = transport.requestsTo('/v2.0/networks');
-    assert.deepEqual(bodyOf(request), { network: { name: 'kuryr-net', admin_state_up: true } });
+    assert.deepEqual(requestBody(request), { network: { name: 'kuryr-net', admin_state_up: true } });
     assert.equal(request?.headers['Content-Type'], 'application/json');
   });
 
@@ -135,7 +131,7 @@ describe('NeutronClient create and update', () => {
       ['s4', 's6'],
     );
     assert.equal(subnets[1]?.gateway_ip, null);
-    assert.deepEqual(bodyOf(transport.requestsTo('/v2.0/subnets')[0]), { subnets: bodies });
+    assert.deepEqual(requestBody(transport.requestsTo('/v2.0/subnets')[0]), { subnets: bodies });
   });
 
   it('sends If-Match with the expected revision', async () => {
@@ -146,7 +142,7 @@ describe('NeutronClient create and update', () => {
     assert.equal(port.revision_number, 8);
     const [request] = transport.requestsTo('/v2.0/ports/port-1');
     assert.equal(request?.headers['If-Match'], 'revision_number=7');
-    assert.deepEqual(bodyOf(request), { port: { allowed_address_pairs: [{ ip_address: '10.0.0.9' }] } });
+    assert.deepEqual(requestBody(request), { port: { allowed_address_pairs: [{ ip_address: '10.0.0.9' }] } });
   });
 
   it('reports a stale revision as CONFLICT', async () => {
@@ -261,7 +257,7 @@ describe('NeutronClient tags', () => {
 
     assert.deepEqual(await client.replaceTags('networks', 'net-1', ['a', 'b']), ['a', 'b']);
 
-    assert.deepEqual(bodyOf(transport.requestsTo('/v2.0/networks/net-1/tags')[0]), { tags: ['a', 'b'] });
+    assert.deepEqual(requestBody(transport.requestsTo('/v2.0/networks/net-1/tags')[0]), { tags: ['a', 'b'] });
   });
 
   it('encodes a tag in the URL', async () => {
@@ -365,7 +361,7 @@ describe('NeutronClient extensions and agents', () => {
     const created = await client.securityGroupRules.create({ security_group_id: 'sg-1', direction: 'ingress', protocol: 'tcp', port_range_min: 80, port_range_max: 80 });
     await client.securityGroupRules.delete(created.id);
 
-    assert.deepEqual(bodyOf(transport.requestsTo('/v2.0/security-group-rules')[0]), {
+    assert.deepEqual(requestBody(transport.requestsTo('/v2.0/security-group-rules')[0]), {
       security_group_rule: { security_group_id: 'sg-1', direction: 'ingress', protocol: 'tcp', port_range_min: 80, port_range_max: 80 },
     });
     transport.assertDone();

@@ -1,11 +1,7 @@
 /** The feature resources of the Neutron client: router interfaces, floating IPs, firewall groups, QoS policies and quotas. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { neutronFault, setupClient } from './test-support.js';
-
-function bodyOf(request: { body?: string } | undefined): unknown {
-  return JSON.parse(request?.body ?? 'null');
-}
+import { neutronFault, requestBody, setupClient } from './test-support.js';
 
 describe('NeutronClient features', () => {
   it('adds router interface by subnet', async () => {
@@ -13,7 +9,7 @@ describe('NeutronClient features', () => {
       { method: 'PUT', path: '/v2.0/routers/r-1/add_router_interface', reply: { body: { id: 'r-1', subnet_id: 's-1', port_id: 'p-1', tenant_id: 'project-1' } } },
     ]);
     const added = await client.routers.addInterface('r-1', 's-1');
-    assert.deepEqual(bodyOf(transport.calls[1]), { subnet_id: 's-1' });
+    assert.deepEqual(requestBody(transport.calls[1]), { subnet_id: 's-1' });
     assert.equal(added.port_id, 'p-1');
     transport.assertDone();
   });

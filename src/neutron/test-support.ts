@@ -155,6 +155,11 @@ export function expectAuth(options: Parameters<typeof tokenReply>[0] = {}): Expe
 }
 
 /** Builds an error reply in Neutron's `NeutronError` shape. */
+/** Parses the JSON body of a recorded request: null when it has none. */
+export function requestBody<T = unknown>(request: { body?: string | undefined } | undefined): T {
+  return JSON.parse(request?.body ?? 'null') as T;
+}
+
 export function neutronFault(status: number, type: string, message: string): FakeReply {
   return { status, body: { NeutronError: { type, message, detail: '' } } };
 }

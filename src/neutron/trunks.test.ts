@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OpenStackHttpError } from '../errors.js';
-import { neutronFault, setupClient, trunkFixture } from './test-support.js';
-
-function bodyOf(request: { body?: string } | undefined): unknown {
-  return JSON.parse(request?.body ?? 'null');
-}
+import { neutronFault, requestBody, trunkFixture, setupClient } from './test-support.js';
 
 describe('NeutronClient trunks', () => {
   it('lists trunks by parent port', async () => {
@@ -29,7 +25,7 @@ describe('NeutronClient trunks', () => {
 
     const trunk = await client.trunks.addSubports('trunk-1', [{ port_id: 'container-port', segmentation_id: 101 }]);
 
-    assert.deepEqual(bodyOf(transport.calls[1]), { sub_ports: [subport] });
+    assert.deepEqual(requestBody(transport.calls[1]), { sub_ports: [subport] });
     assert.deepEqual(trunk.sub_ports, [subport]);
     transport.assertDone();
   });
@@ -41,7 +37,7 @@ describe('NeutronClient trunks', () => {
 
     const trunk = await client.trunks.removeSubports('trunk-1', ['container-port']);
 
-    assert.deepEqual(bodyOf(transport.calls[1]), { sub_ports: [{ port_id: 'container-port' }] });
+    assert.deepEqual(requestBody(transport.calls[1]), { sub_ports: [{ port_id: 'container-port' }] });
     assert.deepEqual(trunk.sub_ports, []);
     transport.assertDone();
   });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { portObject, type Port } from '../neutron/resources.js';
-import { FakeTransport, networkFixture, neutronFault, portFixture, subnetFixture } from '../neutron/test-support.js';
+import { FakeTransport, networkFixture, neutronFault, portFixture, requestBody, subnetFixture } from '../neutron/test-support.js';
 import type { HttpRequest } from '../neutron/index.js';
 import type { CreateEndpoint } from '../protocol/index.js';
 import { addressKey, type NetworkInfo, type ServiceContext } from './context.js';
@@ -28,10 +28,6 @@ const basePort = portObject.parse(
 
 function features(overrides: Partial<ResolvedFeatures>): ResolvedFeatures {
   return { ...NO_FEATURES, ...overrides };
-}
-
-function bodyOf<T>(request: HttpRequest): T {
-  return JSON.parse(request.body ?? '{}') as T;
 }
 
 describe('port update', () => {
@@ -119,7 +115,7 @@ describe('endpoint features', () => {
     method: 'POST' as const,
     path: '/v2.0/floatingips',
     reply: (call: HttpRequest) => {
-      assert.deepEqual(bodyOf<{ floatingip: Record<string, unknown> }>(call).floatingip, {
+      assert.deepEqual(requestBody<{ floatingip: Record<string, unknown> }>(call).floatingip, {
         floating_network_id: 'ext-1',
         port_id: PORT_ID,
         fixed_ip_address: IP,
@@ -139,7 +135,7 @@ describe('endpoint features', () => {
         method: 'PUT',
         path: '/v2.0/fwaas/firewall_groups/fwg-1',
         reply: (call) => {
-          assert.deepEqual(bodyOf<unknown>(call), { firewall_group: { ports: ['other', PORT_ID] } });
+          assert.deepEqual(requestBody<unknown>(call), { firewall_group: { ports: ['other', PORT_ID] } });
           return { body: { firewall_group: { id: 'fwg-1', name: 'fw', project_id: 'project-1', ports: ['other', PORT_ID] } } };
         },
       },
@@ -147,7 +143,7 @@ describe('endpoint features', () => {
         method: 'PUT',
         path: `/v2.0/ports/${PORT_ID}/tags`,
         reply: (call) => {
-          assert.deepEqual(bodyOf<{ tags: string[] }>(call).tags, [...ENDPOINT_TAGS, 'kuryr.fip:fip-1', 'kuryr.fwg:fwg-1']);
+          assert.deepEqual(requestBody<{ tags: string[] }>(call).tags, [...ENDPOINT_TAGS, 'kuryr.fip:fip-1', 'kuryr.fwg:fwg-1']);
           return { body: { tags: [] } };
         },
       },
@@ -163,7 +159,7 @@ describe('endpoint features', () => {
         method: 'PUT',
         path: '/v2.0/fwaas/firewall_groups/fwg-1',
         reply: (call) => {
-          assert.deepEqual(bodyOf<unknown>(call), { firewall_group: { ports: ['other'] } });
+          assert.deepEqual(requestBody<unknown>(call), { firewall_group: { ports: ['other'] } });
           return { body: { firewall_group: { id: 'fwg-1', name: 'fw', project_id: 'project-1', ports: ['other'] } } };
         },
       },
@@ -227,7 +223,7 @@ describe('endpoint features', () => {
         method: 'PUT',
         path: `/v2.0/ports/${PORT_ID}`,
         reply: (call) => {
-          assert.deepEqual(bodyOf<unknown>(call), { port: { security_groups: ['sg-net'] } });
+          assert.deepEqual(requestBody<unknown>(call), { port: { security_groups: ['sg-net'] } });
           return { body: { port: { ...basePort, security_groups: ['sg-net'] } } };
         },
       },

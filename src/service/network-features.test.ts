@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { FakeTransport, networkFixture, neutronFault, subnetFixture } from '../neutron/test-support.js';
+import { FakeTransport, networkFixture, neutronFault, requestBody, subnetFixture } from '../neutron/test-support.js';
 import type { DriverService } from '../protocol/index.js';
 import { NO_FEATURES } from './feature-lookup.js';
 import { createDriverService, type ServiceContext } from './index.js';
@@ -18,10 +18,6 @@ const QOS_ID = '5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f';
 const ID_TAGS = [`kuryr.net.uuid.lh:${'c'.repeat(32)}`, `kuryr.net.uuid.uh:${'c'.repeat(32)}`];
 const IPV4_DATA = [{ AddressSpace: '', Pool: '10.66.0.0/24', Gateway: '10.66.0.1/24', AuxAddresses: {} }];
 const SUBNET = subnetFixture({ id: 'subnet-a', name: 'kuryr-subnet-10.66.0.0/24', network_id: NET, cidr: '10.66.0.0/24', gateway_ip: '10.66.0.1', subnetpool_id: 'pool-a' });
-
-function bodyOf<T>(body: string | undefined): T {
-  return JSON.parse(body ?? '{}') as T;
-}
 
 describe('network features', () => {
   let transport: FakeTransport;
@@ -55,7 +51,7 @@ describe('network features', () => {
         method: 'POST',
         path: '/v2.0/networks',
         reply: (request) => {
-          const { network } = bodyOf<{ network: Record<string, unknown> }>(request.body);
+          const { network } = requestBody<{ network: Record<string, unknown> }>(request);
           assert.equal(network.port_security_enabled, true);
           assert.equal(network.qos_policy_id, QOS_ID);
           return { status: 201, body: { network: networkFixture({ id: NET, subnets: [] }) } };
@@ -65,7 +61,7 @@ describe('network features', () => {
         method: 'PUT',
         path: `/v2.0/networks/${NET}/tags`,
         reply: (request) => {
-          assert.deepEqual(bodyOf<{ tags: string[] }>(request.body).tags, expectedTags);
+          assert.deepEqual(requestBody<{ tags: string[] }>(request).tags, expectedTags);
           return { body: { tags: expectedTags } };
         },
       },
@@ -74,7 +70,7 @@ describe('network features', () => {
         method: 'PUT',
         path: '/v2.0/routers/router-1/add_router_interface',
         reply: (request) => {
-          assert.deepEqual(bodyOf<unknown>(request.body), { subnet_id: 'subnet-a' });
+          assert.deepEqual(requestBody<unknown>(request), { subnet_id: 'subnet-a' });
           return { body: { id: 'router-1', subnet_id: 'subnet-a', port_id: 'router-port' } };
         },
       },
@@ -88,7 +84,7 @@ describe('network features', () => {
       method: 'PUT',
       path: '/v2.0/subnets/subnet-a/tags',
       reply: (request) => {
-        assert.deepEqual(bodyOf<{ tags: string[] }>(request.body).tags, ['kuryr.router:router-1']);
+        assert.deepEqual(requestBody<{ tags: string[] }>(request).tags, ['kuryr.router:router-1']);
         return { body: { tags: ['kuryr.router:router-1'] } };
       },
     });
@@ -110,7 +106,7 @@ describe('network features', () => {
         method: 'PUT',
         path: '/v2.0/routers/router-1/remove_router_interface',
         reply: (request) => {
-          assert.deepEqual(bodyOf<unknown>(request.body), { subnet_id: 'subnet-a' });
+          assert.deepEqual(requestBody<unknown>(request), { subnet_id: 'subnet-a' });
           return { body: {} };
         },
       },

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
-import { FakeTransport, networkFixture, portFixture, subnetFixture } from '../neutron/test-support.js';
+import { FakeTransport, networkFixture, portFixture, requestBody, subnetFixture } from '../neutron/test-support.js';
 import type { DriverService } from '../protocol/index.js';
 import { createDriverService, type ServiceContext } from './index.js';
 import { newTestContext } from './test-support.js';
@@ -13,11 +13,6 @@ const NETWORK_ID = 'a'.repeat(64);
 const ENDPOINT_ID = 'b'.repeat(64);
 const NET = 'net-opts';
 const TAG_QUERY = `tags=kuryr.net.uuid.lh%3A${'a'.repeat(32)},kuryr.net.uuid.uh%3A${'a'.repeat(32)}`;
-
-
-function bodyOf<T>(body: string | undefined): T {
-  return JSON.parse(body ?? '{}') as T;
-}
 
 describe('network options', () => {
   let transport: FakeTransport;
@@ -40,7 +35,7 @@ describe('network options', () => {
         method: 'PUT',
         path: `/v2.0/networks/${NET}/tags`,
         reply: (request) => {
-          assert.deepEqual(bodyOf<{ tags: string[] }>(request.body).tags, tags);
+          assert.deepEqual(requestBody<{ tags: string[] }>(request).tags, tags);
           return { body: { tags } };
         },
       },
@@ -48,7 +43,7 @@ describe('network options', () => {
         method: 'POST',
         path: '/v2.0/subnets',
         reply: (request) => {
-          onSubnets(bodyOf<{ subnets: Array<Record<string, unknown>> }>(request.body).subnets);
+          onSubnets(requestBody<{ subnets: Array<Record<string, unknown>> }>(request).subnets);
           return { status: 201, body: { subnets } };
         },
       },
@@ -95,7 +90,7 @@ describe('network options', () => {
       method: 'PUT',
       path: '/v2.0/subnets/subnet-a/tags',
       reply: (request) => {
-        assert.deepEqual(bodyOf<{ tags: string[] }>(request.body).tags, ['kuryr.aux:10.64.0.2', 'kuryr.aux:10.64.0.3']);
+        assert.deepEqual(requestBody<{ tags: string[] }>(request).tags, ['kuryr.aux:10.64.0.2', 'kuryr.aux:10.64.0.3']);
         return { body: { tags: [] } };
       },
     });

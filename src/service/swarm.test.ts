@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { Subnet } from '../neutron/index.js';
-import { FakeTransport, neutronFault, networkFixture, portFixture, subnetPoolFixture } from '../neutron/test-support.js';
+import { FakeTransport, networkFixture, neutronFault, portFixture, requestBody, subnetPoolFixture } from '../neutron/test-support.js';
 import type { DriverService } from '../protocol/index.js';
 import type { ServiceContext } from './context.js';
 import { createDriverService } from './index.js';
@@ -24,10 +24,6 @@ const SUBNET = {
   id: 'subnet-swarm', name: 'kuryr-subnet-10.58.0.0/24', network_id: NEUTRON_NET, ip_version: 4, cidr: '10.58.0.0/24', gateway_ip: '10.58.0.1',
   allocation_pools: [], host_routes: [], subnetpool_id: POOL, enable_dhcp: false, tags: [], project_id: 'p1',
 } as unknown as Subnet;
-
-function bodyOf(request: { body?: string | undefined }): { port: Record<string, unknown> } {
-  return JSON.parse(request.body ?? '{}') as { port: Record<string, unknown> };
-}
 
 describe('swarm mode', () => {
   let transport: FakeTransport;
@@ -51,7 +47,7 @@ describe('swarm mode', () => {
         method: 'POST',
         path: '/v2.0/ports',
         reply: (request) => {
-          const { port } = bodyOf(request);
+          const { port } = requestBody<{ port: Record<string, unknown> }>(request);
           assert.equal(port.name, 'kuryr-swarm-reserved');
           assert.equal(port['binding:host_id'], undefined);
           assert.equal(port.mac_address, undefined);
@@ -78,7 +74,7 @@ describe('swarm mode', () => {
         method: 'PUT',
         path: '/v2.0/ports/reserved',
         reply: (request) => {
-          assert.deepEqual(bodyOf(request), { port: { name: 'kuryr-port', mac_address: MAC, 'binding:host_id': 'docker-host-1' } });
+          assert.deepEqual(requestBody(request), { port: { name: 'kuryr-port', mac_address: MAC, 'binding:host_id': 'docker-host-1' } });
           return { body: { port: { ...reserved, name: 'kuryr-port', mac_address: MAC, 'binding:host_id': 'docker-host-1' } } };
         },
       },
