@@ -66,8 +66,8 @@ export async function findCreatedSubnets(ctx: ServiceContext, neutronNetworkId: 
  * or else the requested address.
  */
 export async function findCreatedAddressPort(ctx: ServiceContext, subnet: Subnet, address: string, mac: string | undefined): Promise<Port | undefined> {
-  // NOTE: without a MAC or an address nothing tells this port from another
-  // request's, so the create's error is raised and the port is left to `kuryr gc`.
+  // NOTE: without a MAC or an address nothing distinguishes this port from
+  // another request's, so the create's error is raised and the port is left to `kuryr gc`.
   if (mac === undefined && address === '') return undefined;
   const match = mac === undefined ? { fixed_ips: [{ subnet_id: subnet.id, ip_address: address }] } : { mac_address: mac.toLowerCase() };
   const ports = await ctx.neutron.ports.list({ network_id: subnet.network_id, device_owner: PORT_DEVICE_OWNER, ...match });

@@ -1,10 +1,10 @@
 /**
  * Crash recovery: a second kuryr daemon is killed with SIGKILL at one step
  * of `docker run`, container removal, `docker network create` or
- * `docker network rm` per run. The step is picked exactly: a fault proxy
- * holds the matching Neutron request or Docker plugin call, the test kills
- * the daemon, then drops the held request (the step never happened) or
- * forwards it (the step happened, its reply was lost). After a restart,
+ * `docker network rm` per run. The step is picked exactly. A fault proxy
+ * keeps the matching Neutron request or Docker plugin call waiting, and the
+ * test kills the daemon. It then drops that request (the step never
+ * happened) or forwards it (the step happened, and its reply was lost). After a restart,
  * Docker commands must work again, and once the test networks are removed,
  * `kuryr gc` must find and delete whatever was left, so that no port,
  * subnet, subnet pool, network, security group or device remains.

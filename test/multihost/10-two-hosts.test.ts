@@ -1,9 +1,9 @@
 /**
- * One kuryr network across two Docker hosts (lab/multihost.sh up): a global
+ * One kuryr network across two Docker hosts (lab/multihost.sh up). A global
  * network created on host 1 appears on host 2 through the dockerds' shared
- * cluster store, a container on each host gets a port bound to its own host,
+ * cluster store. A container on each host gets a port bound to its own host,
  * and the two ping each other over the VXLAN underlay. Removing host 1's
- * container leaves host 2 working; `network rm` is refused while a host
+ * container leaves host 2 working. `network rm` is rejected while a host
  * still has containers, and removing the network from host 2 deletes what
  * host 1's daemon created in Neutron.
  */
