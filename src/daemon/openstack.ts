@@ -1,7 +1,7 @@
 /** Builds the Keystone session and Neutron client from the configuration, for the daemon and the CLI. */
 import type { Logger } from 'pino';
 import { resolveKeystoneSettings, type KuryrConfig } from '../config/index.js';
-import { createTlsAgent, FetchTransport, hasTlsSettings, KeystoneSession, NeutronClient } from '../neutron/index.js';
+import { KeystoneSession, NeutronClient, NodeHttpTransport, tlsAgentOptions } from '../neutron/index.js';
 import type { CallInfo, KeystoneOptions } from '../neutron/index.js';
 
 export interface OpenStackClients {
@@ -15,7 +15,7 @@ export function createOpenStackClients(config: KuryrConfig, logger: Logger, onCa
   if (tls.insecure) {
     logger.warn('TLS certificate verification of Keystone and Neutron is off ([neutron] insecure): use cafile with the CA bundle instead');
   }
-  const transport = new FetchTransport(hasTlsSettings(tls) ? { dispatcher: createTlsAgent(tls) } : {});
+  const transport = new NodeHttpTransport({ tls: tlsAgentOptions(tls) });
 
   const { authUrl, credentials } = resolveKeystoneSettings(neutronConfig);
   const timeoutMs = neutronConfig.timeout * 1000;

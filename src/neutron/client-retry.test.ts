@@ -8,7 +8,7 @@ import { NeutronClient } from './client.js';
 import type { TokenSource } from './keystone.js';
 import { neutronFault, portFixture, recordingSleep, setupClient } from './test-support.js';
 import type { ExpectedCall } from './test-support.js';
-import { FetchTransport, unreachableError } from './transport.js';
+import { NodeHttpTransport, unreachableError } from './transport.js';
 
 const unavailable = (path: string, method: ExpectedCall['method'] = 'GET'): ExpectedCall => ({
   method,
@@ -151,7 +151,7 @@ describe('NeutronClient over a refused connection', () => {
     const { sleep, delays } = recordingSleep();
     const client = new NeutronClient({
       tokens: staticTokens,
-      transport: new FetchTransport(),
+      transport: new NodeHttpTransport(),
       endpoint: { url: `http://127.0.0.1:${port}` },
       sleep,
       random: () => 0,

@@ -1,8 +1,8 @@
 /**
  * Keystone authentication and the typed Neutron client.
  */
-export { FetchTransport } from './transport.js';
-export { createTlsAgent, hasTlsSettings, type TlsOptions } from './tls.js';
+export { NodeHttpTransport } from './transport.js';
+export { tlsAgentOptions, type TlsOptions } from './tls.js';
 export type { HttpMethod, HttpRequest, HttpResponse, HttpTransport, ServiceName } from './transport.js';
 export { KeystoneSession, normaliseAuthUrl } from './keystone.js';
 export type {

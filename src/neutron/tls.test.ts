@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { KuryrError } from '../errors.js';
-import { createTlsAgent } from './tls.js';
-import { FetchTransport } from './transport.js';
+import { tlsAgentOptions } from './tls.js';
+import { NodeHttpTransport } from './transport.js';
 
 const run = promisify(execFile);
 
@@ -35,7 +35,7 @@ function close(server: Server): Promise<void> {
 
 const request = (url: string) => ({ method: 'GET' as const, url, headers: {}, timeoutMs: 5_000, service: 'Keystone' as const });
 
-describe('TLS settings of FetchTransport', () => {
+describe('TLS settings of NodeHttpTransport', () => {
   let dir = '';
   let server: Server;
   let clientCertServer: Server;
@@ -61,7 +61,7 @@ describe('TLS settings of FetchTransport', () => {
   });
 
   it('verifies the server certificate by default', async () => {
-    await assert.rejects(new FetchTransport().request(request(url)), (error: unknown) => {
+    await assert.rejects(new NodeHttpTransport().request(request(url)), (error: unknown) => {
       assert.ok(error instanceof KuryrError);
       assert.equal(error.code, 'KEYSTONE_UNREACHABLE');
       assert.match(error.message, /certificate/);
@@ -70,7 +70,7 @@ describe('TLS settings of FetchTransport', () => {
   });
 
   it('accepts a server signed by the CA bundle', async () => {
-    const transport = new FetchTransport({ dispatcher: createTlsAgent({ caFile: join(dir, 'ca.pem') }) });
+    const transport = new NodeHttpTransport({ tls: tlsAgentOptions({ caFile: join(dir, 'ca.pem') }) });
 
     const response = await transport.request(request(url));
 
@@ -78,7 +78,7 @@ describe('TLS settings of FetchTransport', () => {
   });
 
   it('accepts any server when insecure', async () => {
-    const transport = new FetchTransport({ dispatcher: createTlsAgent({ insecure: true }) });
+    const transport = new NodeHttpTransport({ tls: tlsAgentOptions({ insecure: true }) });
 
     const response = await transport.request(request(url));
 
@@ -86,20 +86,20 @@ describe('TLS settings of FetchTransport', () => {
   });
 
   it('sends the client certificate', async () => {
-    const withCert = new FetchTransport({
-      dispatcher: createTlsAgent({ caFile: join(dir, 'ca.pem'), certFile: join(dir, 'client.pem'), keyFile: join(dir, 'client.key') }),
+    const withCert = new NodeHttpTransport({
+      tls: tlsAgentOptions({ caFile: join(dir, 'ca.pem'), certFile: join(dir, 'client.pem'), keyFile: join(dir, 'client.key') }),
     });
-    const withoutCert = new FetchTransport({ dispatcher: createTlsAgent({ caFile: join(dir, 'ca.pem') }) });
+    const withoutCert = new NodeHttpTransport({ tls: tlsAgentOptions({ caFile: join(dir, 'ca.pem') }) });
 
     assert.equal((await withCert.request(request(clientCertUrl))).status, 200);
     await assert.rejects(withoutCert.request(request(clientCertUrl)), KuryrError);
   });
 
   it('names the key of a missing CA file', () => {
-    assert.throws(() => createTlsAgent({ caFile: join(dir, 'missing.pem') }), /cannot read \[neutron\] cafile ".*missing\.pem"/);
+    assert.throws(() => tlsAgentOptions({ caFile: join(dir, 'missing.pem') }), /cannot read \[neutron\] cafile ".*missing\.pem"/);
   });
 
   it('rejects a certificate without its key', () => {
-    assert.throws(() => createTlsAgent({ certFile: join(dir, 'client.pem') }), /set both \[neutron\] certfile and keyfile/);
+    assert.throws(() => tlsAgentOptions({ certFile: join(dir, 'client.pem') }), /set both \[neutron\] certfile and keyfile/);
   });
 });

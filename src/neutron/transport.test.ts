@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KuryrError } from '../errors.js';
-import { FetchTransport } from './transport.js';
+import { NodeHttpTransport, unreachableError } from './transport.js';
 import type { HttpRequest } from './transport.js';
 
 interface Received {
@@ -55,7 +55,7 @@ async function rejection(promise: Promise<unknown>): Promise<KuryrError> {
   return error;
 }
 
-describe('FetchTransport over loopback', () => {
+describe('NodeHttpTransport over loopback', () => {
   let server: Server;
   let received: Received[];
 
@@ -78,7 +78,7 @@ describe('FetchTransport over loopback', () => {
   after(() => close(server));
 
   it('sends method, headers and body and returns the reply', async () => {
-    const transport = new FetchTransport();
+    const transport = new NodeHttpTransport();
 
     const response = await transport.request(
       request({ method: 'POST', url: `${baseUrl(server)}/v2.0/ports?x=1`, headers: { 'X-Auth-Token': 't' }, body: '{"port":{}}' }),
@@ -95,7 +95,7 @@ describe('FetchTransport over loopback', () => {
   });
 
   it('returns a redirect without following it', async () => {
-    const response = await new FetchTransport().request(request({ url: `${baseUrl(server)}/redirect` }));
+    const response = await new NodeHttpTransport().request(request({ url: `${baseUrl(server)}/redirect` }));
 
     assert.equal(response.status, 302);
   });
@@ -103,18 +103,18 @@ describe('FetchTransport over loopback', () => {
   it('maps a reset connection to NEUTRON_UNREACHABLE', async () => {
     const url = `${baseUrl(server)}/reset`;
 
-    const error = await rejection(new FetchTransport().request(request({ url })));
+    const error = await rejection(new NodeHttpTransport().request(request({ url })));
 
     assert.equal(error.code, 'NEUTRON_UNREACHABLE');
     assert.ok(error.message.startsWith(`cannot reach Neutron at "${url}": `), error.message);
   });
 });
 
-describe('FetchTransport failures', () => {
+describe('NodeHttpTransport failures', () => {
   it('maps a refused connection to NEUTRON_UNREACHABLE', async () => {
     const url = await refusedUrl();
 
-    const error = await rejection(new FetchTransport().request(request({ url })));
+    const error = await rejection(new NodeHttpTransport().request(request({ url })));
 
     assert.equal(error.code, 'NEUTRON_UNREACHABLE');
     assert.match(error.message, new RegExp(`^cannot reach Neutron at "${url}": .*ECONNREFUSED`));
@@ -123,29 +123,84 @@ describe('FetchTransport failures', () => {
   it('maps a refused Keystone connection to KEYSTONE_UNREACHABLE', async () => {
     const url = await refusedUrl();
 
-    const error = await rejection(new FetchTransport().request(request({ url, method: 'POST', service: 'Keystone' })));
+    const error = await rejection(new NodeHttpTransport().request(request({ url, method: 'POST', service: 'Keystone' })));
 
     assert.equal(error.code, 'KEYSTONE_UNREACHABLE');
     assert.match(error.message, new RegExp(`^cannot reach Keystone at "${url}": .*ECONNREFUSED`));
   });
 
-  it('maps a timeout to NEUTRON_UNREACHABLE', async () => {
-    // The injected fetch rejects the way undici does when the timeout signal fires.
-    const timingOut: typeof fetch = () => Promise.reject(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
-    const transport = new FetchTransport({ fetch: timingOut });
+  it('times out a silent server', async () => {
+    const silent = await listen(() => undefined);
+    const url = `${baseUrl(silent)}/v2.0/ports`;
 
-    const error = await rejection(transport.request(request({ url: 'http://127.0.0.1:9696/v2.0/ports', timeoutMs: 2_500 })));
+    const error = await rejection(new NodeHttpTransport().request(request({ url, timeoutMs: 200 })));
 
     assert.equal(error.code, 'NEUTRON_UNREACHABLE');
-    assert.equal(error.message, 'cannot reach Neutron at "http://127.0.0.1:9696/v2.0/ports": no reply within 2500 ms');
+    assert.equal(error.message, `cannot reach Neutron at "${url}": no reply within 200 ms`);
+    silent.closeAllConnections();
+    await close(silent);
   });
 
-  it('names the socket error code when its message is empty', async () => {
-    const socketError = Object.assign(new Error(''), { code: 'ECONNRESET' });
-    const failing: typeof fetch = () => Promise.reject(new TypeError('fetch failed', { cause: socketError }));
+  it('times out a stalled body', async () => {
+    const stalling = await listen((_incoming, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.write('{"ports":[');
+    });
+    const url = `${baseUrl(stalling)}/v2.0/ports`;
 
-    const error = await rejection(new FetchTransport({ fetch: failing }).request(request({ url: 'http://127.0.0.1:9696/' })));
+    const error = await rejection(new NodeHttpTransport().request(request({ url, timeoutMs: 200 })));
+
+    assert.equal(error.message, `cannot reach Neutron at "${url}": no reply within 200 ms`);
+    stalling.closeAllConnections();
+    await close(stalling);
+  });
+
+  it('names the socket error code when its message is empty', () => {
+    const socketError = Object.assign(new Error(''), { code: 'ECONNRESET' });
+
+    const error = unreachableError(request({ url: 'http://127.0.0.1:9696/' }), socketError);
 
     assert.equal(error.message, 'cannot reach Neutron at "http://127.0.0.1:9696/": ECONNRESET');
+  });
+});
+
+describe('NodeHttpTransport keep-alive', () => {
+  it('reuses one keep-alive connection', async () => {
+    const sockets = new Set<unknown>();
+    const server = await listen((incoming, response) => {
+      sockets.add(incoming.socket);
+      response.end('{}');
+    });
+    const transport = new NodeHttpTransport();
+
+    for (let i = 0; i < 3; i += 1) await transport.request(request({ url: `${baseUrl(server)}/v2.0/networks` }));
+
+    assert.equal(sockets.size, 1);
+    server.closeAllConnections();
+    await close(server);
+  });
+
+  it('retries once on a stale connection', async () => {
+    // The server replies to the first request, then drops the connection when
+    // the second arrives, as a server whose keep-alive timer fires while the
+    // client writes its next request does.
+    let served = 0;
+    const server = await listen((incoming, response) => {
+      served += 1;
+      if (served === 2) {
+        incoming.socket.destroy();
+        return;
+      }
+      response.end(`{"served":${served}}`);
+    });
+    const transport = new NodeHttpTransport();
+    const url = `${baseUrl(server)}/v2.0/networks`;
+
+    await transport.request(request({ url }));
+    const response = await transport.request(request({ url }));
+
+    assert.equal(response.body, '{"served":3}');
+    server.closeAllConnections();
+    await close(server);
   });
 });
