@@ -4,7 +4,11 @@ import type { Network, Subnet, SubnetPool } from '../neutron/index.js';
 import type { ServiceContext } from './context.js';
 import { describeRef, type ResourceRef } from './existing-options.js';
 
-/** Finds the one resource a ref names: by id, or by a name exactly one resource has. */
+/**
+ * Finds the one resource a ref names: by id, or by a name exactly one resource
+ * has. A ref that matches nothing, or several, is a bad option value, so the
+ * error is INVALID_OPTION and Docker gets HTTP 400.
+ */
 export async function findOne<T extends { id: string }>(
   kind: string,
   ref: ResourceRef,
@@ -15,15 +19,15 @@ export async function findOne<T extends { id: string }>(
     try {
       return await get(ref.id);
     } catch (error) {
-      if (isHttpStatus(error, 404)) throw new KuryrError('NOT_FOUND', `${describeRef(kind, ref)} not found in Neutron: check the id`);
+      if (isHttpStatus(error, 404)) throw new KuryrError('INVALID_OPTION', `${describeRef(kind, ref)} not found in Neutron: check the id`);
       throw error;
     }
   }
   const found = await listByName(ref.name);
-  if (found.length === 0) throw new KuryrError('NOT_FOUND', `${describeRef(kind, ref)} not found in Neutron: check the name, or pass its uuid`);
+  if (found.length === 0) throw new KuryrError('INVALID_OPTION', `${describeRef(kind, ref)} not found in Neutron: check the name, or pass its uuid`);
   if (found.length > 1) {
     const ids = found.map((item) => item.id).join(', ');
-    throw new KuryrError('CONFLICT', `several ${kind}s are named "${ref.name}" (${ids}): pass the uuid instead`);
+    throw new KuryrError('INVALID_OPTION', `several ${kind}s are named "${ref.name}" (${ids}): pass the uuid instead`);
   }
   return found[0] as T;
 }

@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
+import { KuryrError } from '../errors.js';
 import { FakeTransport, networkFixture, neutronFault, requestBody, subnetFixture } from '../neutron/test-support.js';
 import type { DriverService } from '../protocol/index.js';
+import { errorReply } from '../protocol/reply.js';
 import { NO_FEATURES } from './feature-lookup.js';
 import { createDriverService, type ServiceContext } from './index.js';
 import { featuresFromTags, featureTags } from './network-features.js';
@@ -154,6 +156,18 @@ describe('network features', () => {
       code: 'INVALID_OPTION',
       message: 'invalid -o neutron.floatingip.network: Neutron network "net-9" is not external (router:external is false), so it has no floating IPs: name an external network',
     });
+    transport.assertDone();
+  });
+
+  it('rejects an unknown security group', async () => {
+    transport.expect({ method: 'GET', path: '/v2.0/security-groups?name=nope', reply: { body: { security_groups: [] } } });
+
+    const error = await createNetwork({ 'neutron.security_groups': 'nope' }).catch((rejection: unknown) => rejection);
+
+    assert.ok(error instanceof KuryrError, `expected a KuryrError, got ${String(error)}`);
+    assert.equal(error.code, 'INVALID_OPTION');
+    assert.match(error.message, /not found in Neutron: check the name, or pass its uuid/);
+    assert.equal(errorReply(error).status, 400);
     transport.assertDone();
   });
 
