@@ -1,7 +1,8 @@
 /**
  * Measurements taken from the lab's own processes and logs: Neutron REST
- * calls made by the kuryr user (from neutron-server's access log), the
- * kuryr daemon's RSS and the agent wait it logs.
+ * calls made by the kuryr user and Neutron's time for them (from
+ * neutron-server's access log), the kuryr daemon's RSS and the agent wait it
+ * logs.
  */
 import { open, readFile, stat } from 'node:fs/promises';
 
@@ -43,11 +44,27 @@ export async function readSince(path: string, offset: number): Promise<string> {
   }
 }
 
-const ACCESS_LINE = /"(GET|POST|PUT|DELETE) \/v2\.0\/[^"]*" status: \d+/;
+const ACCESS_LINE = /"(GET|POST|PUT|DELETE) \/v2\.0\/[^"]*" status: \d+.*?(?:time: ([\d.]+))?$/;
 
-/** Counts the Neutron REST requests `userId` made in a stretch of neutron-server's log. */
-export function countNeutronRequests(logText: string, userId: string): number {
-  return logText.split('\n').filter((line) => line.includes(userId) && ACCESS_LINE.test(line)).length;
+/** Neutron REST requests that one user made, and the time neutron-server logged for them. */
+export interface NeutronRequests {
+  count: number;
+  /** Sum of the access log's `time:` fields: Neutron's own time, without the client's. */
+  seconds: number;
+}
+
+/** Counts the Neutron REST requests `userId` made in a stretch of neutron-server's log, and sums their time. */
+export function neutronRequests(logText: string, userId: string): NeutronRequests {
+  let count = 0;
+  let seconds = 0;
+  for (const line of logText.split('\n')) {
+    if (!line.includes(userId)) continue;
+    const match = ACCESS_LINE.exec(line);
+    if (match === null) continue;
+    count += 1;
+    seconds += Number(match[2] ?? 0);
+  }
+  return { count, seconds };
 }
 
 /** Sums the time CreateEndpoint spent waiting for ACTIVE in a stretch of kuryr's log. */

@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { docker, dockerOk, command } from '../test/support/lab.js';
 import { createFiller, deleteFiller, liftAdminQuotas } from './scale.js';
-import { activeWaitTimes, countNeutronRequests, fileSize, KURYR_LOG, kuryrPid, kuryrUserId, NEUTRON_LOG, readSince, rssMiB } from './lab-probe.js';
+import { activeWaitTimes, fileSize, KURYR_LOG, kuryrPid, kuryrUserId, NEUTRON_LOG, neutronRequests, readSince, rssMiB, type NeutronRequests } from './lab-probe.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? '10');
 const PARALLEL = Number(process.env.BENCH_PARALLEL ?? '50');
@@ -46,12 +46,12 @@ async function timed(action: () => Promise<unknown>): Promise<number> {
  * pauses let the port deletes kuryr runs after a removal's reply land in the
  * removal's window, not in the next one.
  */
-async function counted(userId: string, action: () => Promise<unknown>): Promise<number> {
+async function counted(userId: string, action: () => Promise<unknown>): Promise<NeutronRequests> {
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const offset = await fileSize(NEUTRON_LOG);
   await action();
   await new Promise((resolve) => setTimeout(resolve, 1000));
-  return countNeutronRequests(await readSince(NEUTRON_LOG, offset), userId);
+  return neutronRequests(await readSince(NEUTRON_LOG, offset), userId);
 }
 
 async function startNoopPlugin(): Promise<ChildProcess> {
@@ -119,6 +119,10 @@ async function main(): Promise<void> {
     entry.values.push(value);
     series.set(label, entry);
   };
+  const addRequests = (operation: string, requests: NeutronRequests): void => {
+    add(`Neutron requests: ${operation}`, requests.count);
+    add(`Neutron server time (s): ${operation}`, requests.seconds);
+  };
 
   try {
     await restartKuryr(LAB_CONFIG);
@@ -136,12 +140,12 @@ async function main(): Promise<void> {
         add(`docker run -d [${label}]`, await timed(() => dockerOk('run', '-d', '--net', network, '--name', name, 'busybox', 'sleep', '600')));
         add(`docker rm -f [${label}]`, await timed(() => dockerOk('rm', '-f', name)));
       }
-      add('Neutron requests: docker run -d', await counted(userId, () => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-count', 'busybox', 'sleep', '600')));
-      add('Neutron requests: docker rm -f', await counted(userId, () => dockerOk('rm', '-f', 'bench-count')));
+      addRequests('docker run -d', await counted(userId, () => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-count', 'busybox', 'sleep', '600')));
+      addRequests('docker rm -f', await counted(userId, () => dockerOk('rm', '-f', 'bench-count')));
       add('docker network create [kuryr]', await timed(() => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
       add('docker network rm [kuryr]', await timed(() => dockerOk('network', 'rm', 'bench-net')));
-      add('Neutron requests: network create', await counted(userId, () => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
-      add('Neutron requests: network rm', await counted(userId, () => dockerOk('network', 'rm', 'bench-net')));
+      addRequests('network create', await counted(userId, () => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
+      addRequests('network rm', await counted(userId, () => dockerOk('network', 'rm', 'bench-net')));
     }
     for (const wait of activeWaitTimes(await readSince(KURYR_LOG, kuryrLogOffset))) add('CreateEndpoint wait for ACTIVE (s)', wait / 1000);
 
@@ -157,15 +161,15 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round += 1) {
       add('docker run --rm, ACTIVE wait off [kuryr]', await timed(() => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
       add('docker run --rm, ACTIVE wait off [noop]', await timed(() => dockerOk('run', '--rm', '--net', 'bench-noop', 'busybox', 'true')));
-      add('Neutron requests: docker run --rm, wait off', await counted(userId, () => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
+      addRequests('docker run --rm, wait off', await counted(userId, () => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
     }
     await restartKuryr(LAB_CONFIG);
     for (let round = 0; round < 5; round += 1) add('daemon start to listening (s)', await startToListening());
 
     console.log(`\nkuryr-ts benchmark, ${ROUNDS} interleaved rounds, seconds unless noted\n`);
-    for (const entry of series.values()) console.log(`${entry.label.padEnd(48)} ${summary(entry.values)}`);
-    console.log(`${`${PARALLEL} parallel docker run --rm [kuryr]`.padEnd(48)} ${parallelSeconds.toFixed(2)} s total, ${(PARALLEL / parallelSeconds).toFixed(1)} runs/s, ${failures} failed`);
-    console.log(`${'daemon RSS idle / after the runs (MiB)'.padEnd(48)} ${idleRss.toFixed(1)} / ${afterRss.toFixed(1)}`);
+    for (const entry of series.values()) console.log(`${entry.label.padEnd(52)} ${summary(entry.values)}`);
+    console.log(`${`${PARALLEL} parallel docker run --rm [kuryr]`.padEnd(52)} ${parallelSeconds.toFixed(2)} s total, ${(PARALLEL / parallelSeconds).toFixed(1)} runs/s, ${failures} failed`);
+    console.log(`${'daemon RSS idle / after the runs (MiB)'.padEnd(52)} ${idleRss.toFixed(1)} / ${afterRss.toFixed(1)}`);
 
     if (SCALE_NETWORKS > 0) {
       const restoreQuotas = await liftAdminQuotas();
@@ -180,14 +184,22 @@ async function main(): Promise<void> {
           entry.values.push(value);
           scaled.set(label, entry);
         };
+        const addScaledRequests = (operation: string, requests: NeutronRequests): void => {
+          addScaled(`Neutron requests: ${operation} [${scale}]`, requests.count);
+          addScaled(`Neutron server time (s): ${operation} [${scale}]`, requests.seconds);
+        };
         for (let round = 0; round < ROUNDS; round += 1) {
           addScaled(`docker run --rm [kuryr, ${scale}]`, await timed(() => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
           addScaled(`docker run -d [kuryr, ${scale}]`, await timed(() => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-scale', 'busybox', 'sleep', '600')));
           addScaled(`docker rm -f [kuryr, ${scale}]`, await timed(() => dockerOk('rm', '-f', 'bench-scale')));
           addScaled(`docker network create [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
           addScaled(`docker network rm [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'rm', 'bench-net')));
+          addScaledRequests('docker run -d', await counted(userId, () => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-count', 'busybox', 'sleep', '600')));
+          addScaledRequests('docker rm -f', await counted(userId, () => dockerOk('rm', '-f', 'bench-count')));
+          addScaledRequests('network create', await counted(userId, () => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
+          addScaledRequests('network rm', await counted(userId, () => dockerOk('network', 'rm', 'bench-net')));
         }
-        for (const entry of scaled.values()) console.log(`${entry.label.padEnd(64)} ${summary(entry.values)}`);
+        for (const entry of scaled.values()) console.log(`${entry.label.padEnd(76)} ${summary(entry.values)}`);
       } finally {
         await docker('rm', '-f', 'bench-scale');
         await docker('network', 'rm', 'bench-net');
