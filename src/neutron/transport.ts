@@ -64,26 +64,21 @@ export class NodeHttpTransport implements HttpTransport {
     this.#https = new HttpsAgent({ ...options.tls, keepAlive: true, timeout: IDLE_SOCKET_MS });
   }
 
+  /**
+   * Sends the request once. Retries belong to the layers above, which know
+   * whether a request is safe to repeat: a POST whose reply was lost may
+   * already have created its resource.
+   */
   async request(request: HttpRequest): Promise<HttpResponse> {
     try {
       return await this.#send(request);
     } catch (error) {
-      // A server may close an idle keep-alive connection just as a request is
-      // written to it. The server has not read that request, so it is sent
-      // again, once, on a fresh connection.
-      if (error instanceof StaleSocket) {
-        try {
-          return await this.#send(request);
-        } catch (retryError) {
-          throw unreachableError(request, retryError instanceof StaleSocket ? retryError.cause : retryError);
-        }
-      }
       throw unreachableError(request, error);
     }
   }
 
   /**
-   * One attempt. The timer covers connecting, sending and reading the whole
+   * Sends one request. The timer covers connecting, sending and reading the whole
    * body, so a server that stalls halfway through a reply cannot hold the
    * caller. Redirects come back as they are: OpenStack APIs do not redirect,
    * and the credentials in the headers must not travel to a host the
@@ -95,7 +90,6 @@ export class NodeHttpTransport implements HttpTransport {
     const headers: Record<string, string> = { ...request.headers };
     if (request.body !== undefined) headers['content-length'] = String(Buffer.byteLength(request.body));
     return new Promise<HttpResponse>((resolve, reject) => {
-      let replied = false;
       let timedOut = false;
       const outgoing: ClientRequest = (secure ? httpsRequest : httpRequest)(url, {
         method: request.method,
@@ -108,12 +102,10 @@ export class NodeHttpTransport implements HttpTransport {
       }, request.timeoutMs);
       const fail = (error: Error): void => {
         clearTimeout(timer);
-        if (timedOut) reject(new RequestTimeout());
-        else reject(!replied && outgoing.reusedSocket && isResetBeforeReply(error) ? new StaleSocket(error) : error);
+        reject(timedOut ? new RequestTimeout() : error);
       };
       outgoing.on('error', fail);
       outgoing.on('response', (incoming: IncomingMessage) => {
-        replied = true;
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
         incoming.on('error', fail);
@@ -125,18 +117,6 @@ export class NodeHttpTransport implements HttpTransport {
       outgoing.end(request.body);
     });
   }
-}
-
-/** A reused keep-alive connection that the server had already closed. */
-class StaleSocket extends Error {
-  constructor(override readonly cause: Error) {
-    super(cause.message);
-  }
-}
-
-function isResetBeforeReply(error: Error): boolean {
-  const code = errorCodeOf(error);
-  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 function flattenHeaders(incoming: IncomingMessage): Record<string, string> {
