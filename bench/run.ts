@@ -22,9 +22,25 @@ const REPO = join(import.meta.dirname, '..');
 const LAB_CONFIG = '/var/lib/kuryr-lab/etc/kuryr/kuryr.conf';
 const NO_WAIT_CONFIG = '/var/lib/kuryr-lab/etc/kuryr/kuryr-bench-nowait.conf';
 
-interface Series {
-  label: string;
-  values: number[];
+/** Benchmark figures by label, printed as one summary line per label in the order the labels were first added. */
+class Series {
+  readonly #values = new Map<string, number[]>();
+
+  add(label: string, value: number): void {
+    const values = this.#values.get(label) ?? [];
+    values.push(value);
+    this.#values.set(label, values);
+  }
+
+  /** Adds the request count and neutron-server's time of one operation. */
+  addRequests(operation: string, requests: NeutronRequests): void {
+    this.add(`Neutron requests: ${operation}`, requests.count);
+    this.add(`Neutron server time (s): ${operation}`, requests.seconds);
+  }
+
+  print(labelWidth: number): void {
+    for (const [label, values] of this.#values) console.log(`${label.padEnd(labelWidth)} ${summary(values)}`);
+  }
 }
 
 function summary(values: number[]): string {
@@ -52,6 +68,14 @@ async function counted(userId: string, action: () => Promise<unknown>): Promise<
   await action();
   await new Promise((resolve) => setTimeout(resolve, 1000));
   return neutronRequests(await readSince(NEUTRON_LOG, offset), userId);
+}
+
+/** Counts and times the Neutron requests of a `docker run -d`, its `rm -f`, a network create and a network rm, labelled with `suffix`. */
+async function countRequests(series: Series, userId: string, suffix: string): Promise<void> {
+  series.addRequests(`docker run -d${suffix}`, await counted(userId, () => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-count', 'busybox', 'sleep', '600')));
+  series.addRequests(`docker rm -f${suffix}`, await counted(userId, () => dockerOk('rm', '-f', 'bench-count')));
+  series.addRequests(`network create${suffix}`, await counted(userId, () => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
+  series.addRequests(`network rm${suffix}`, await counted(userId, () => dockerOk('network', 'rm', 'bench-net')));
 }
 
 async function startNoopPlugin(): Promise<ChildProcess> {
@@ -113,16 +137,7 @@ async function startToListening(): Promise<number> {
 async function main(): Promise<void> {
   const userId = await kuryrUserId();
   const noop = await startNoopPlugin();
-  const series = new Map<string, Series>();
-  const add = (label: string, value: number): void => {
-    const entry = series.get(label) ?? { label, values: [] };
-    entry.values.push(value);
-    series.set(label, entry);
-  };
-  const addRequests = (operation: string, requests: NeutronRequests): void => {
-    add(`Neutron requests: ${operation}`, requests.count);
-    add(`Neutron server time (s): ${operation}`, requests.seconds);
-  };
+  const series = new Series();
 
   try {
     await restartKuryr(LAB_CONFIG);
@@ -135,19 +150,16 @@ async function main(): Promise<void> {
     const kuryrLogOffset = await fileSize(KURYR_LOG);
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const [label, network] of Object.entries(networks)) {
-        add(`docker run --rm busybox true [${label}]`, await timed(() => dockerOk('run', '--rm', '--net', network, 'busybox', 'true')));
+        series.add(`docker run --rm busybox true [${label}]`, await timed(() => dockerOk('run', '--rm', '--net', network, 'busybox', 'true')));
         const name = `bench-${label}-${round}`;
-        add(`docker run -d [${label}]`, await timed(() => dockerOk('run', '-d', '--net', network, '--name', name, 'busybox', 'sleep', '600')));
-        add(`docker rm -f [${label}]`, await timed(() => dockerOk('rm', '-f', name)));
+        series.add(`docker run -d [${label}]`, await timed(() => dockerOk('run', '-d', '--net', network, '--name', name, 'busybox', 'sleep', '600')));
+        series.add(`docker rm -f [${label}]`, await timed(() => dockerOk('rm', '-f', name)));
       }
-      addRequests('docker run -d', await counted(userId, () => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-count', 'busybox', 'sleep', '600')));
-      addRequests('docker rm -f', await counted(userId, () => dockerOk('rm', '-f', 'bench-count')));
-      add('docker network create [kuryr]', await timed(() => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
-      add('docker network rm [kuryr]', await timed(() => dockerOk('network', 'rm', 'bench-net')));
-      addRequests('network create', await counted(userId, () => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
-      addRequests('network rm', await counted(userId, () => dockerOk('network', 'rm', 'bench-net')));
+      series.add('docker network create [kuryr]', await timed(() => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
+      series.add('docker network rm [kuryr]', await timed(() => dockerOk('network', 'rm', 'bench-net')));
+      await countRequests(series, userId, '');
     }
-    for (const wait of activeWaitTimes(await readSince(KURYR_LOG, kuryrLogOffset))) add('CreateEndpoint wait for ACTIVE (s)', wait / 1000);
+    for (const wait of activeWaitTimes(await readSince(KURYR_LOG, kuryrLogOffset))) series.add('CreateEndpoint wait for ACTIVE (s)', wait / 1000);
 
     const parallelStarted = performance.now();
     const results = await Promise.all(Array.from({ length: PARALLEL }, () => docker('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
@@ -159,15 +171,15 @@ async function main(): Promise<void> {
     await restartKuryr(NO_WAIT_CONFIG);
     await dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true');
     for (let round = 0; round < ROUNDS; round += 1) {
-      add('docker run --rm, ACTIVE wait off [kuryr]', await timed(() => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
-      add('docker run --rm, ACTIVE wait off [noop]', await timed(() => dockerOk('run', '--rm', '--net', 'bench-noop', 'busybox', 'true')));
-      addRequests('docker run --rm, wait off', await counted(userId, () => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
+      series.add('docker run --rm, ACTIVE wait off [kuryr]', await timed(() => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
+      series.add('docker run --rm, ACTIVE wait off [noop]', await timed(() => dockerOk('run', '--rm', '--net', 'bench-noop', 'busybox', 'true')));
+      series.addRequests('docker run --rm, wait off', await counted(userId, () => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
     }
     await restartKuryr(LAB_CONFIG);
-    for (let round = 0; round < 5; round += 1) add('daemon start to listening (s)', await startToListening());
+    for (let round = 0; round < 5; round += 1) series.add('daemon start to listening (s)', await startToListening());
 
     console.log(`\nkuryr-ts benchmark, ${ROUNDS} interleaved rounds, seconds unless noted\n`);
-    for (const entry of series.values()) console.log(`${entry.label.padEnd(52)} ${summary(entry.values)}`);
+    series.print(52);
     console.log(`${`${PARALLEL} parallel docker run --rm [kuryr]`.padEnd(52)} ${parallelSeconds.toFixed(2)} s total, ${(PARALLEL / parallelSeconds).toFixed(1)} runs/s, ${failures} failed`);
     console.log(`${'daemon RSS idle / after the runs (MiB)'.padEnd(52)} ${idleRss.toFixed(1)} / ${afterRss.toFixed(1)}`);
 
@@ -178,28 +190,16 @@ async function main(): Promise<void> {
         await createFiller({ networks: SCALE_NETWORKS, ports: SCALE_PORTS });
         console.log(`\ncreated ${SCALE_NETWORKS} filler networks and ${SCALE_PORTS} filler ports in ${((performance.now() - fillStarted) / 1000).toFixed(0)} s`);
         const scale = `with ${SCALE_NETWORKS} networks, ${SCALE_PORTS} ports`;
-        const scaled = new Map<string, Series>();
-        const addScaled = (label: string, value: number): void => {
-          const entry = scaled.get(label) ?? { label, values: [] };
-          entry.values.push(value);
-          scaled.set(label, entry);
-        };
-        const addScaledRequests = (operation: string, requests: NeutronRequests): void => {
-          addScaled(`Neutron requests: ${operation} [${scale}]`, requests.count);
-          addScaled(`Neutron server time (s): ${operation} [${scale}]`, requests.seconds);
-        };
+        const scaled = new Series();
         for (let round = 0; round < ROUNDS; round += 1) {
-          addScaled(`docker run --rm [kuryr, ${scale}]`, await timed(() => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
-          addScaled(`docker run -d [kuryr, ${scale}]`, await timed(() => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-scale', 'busybox', 'sleep', '600')));
-          addScaled(`docker rm -f [kuryr, ${scale}]`, await timed(() => dockerOk('rm', '-f', 'bench-scale')));
-          addScaled(`docker network create [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
-          addScaled(`docker network rm [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'rm', 'bench-net')));
-          addScaledRequests('docker run -d', await counted(userId, () => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-count', 'busybox', 'sleep', '600')));
-          addScaledRequests('docker rm -f', await counted(userId, () => dockerOk('rm', '-f', 'bench-count')));
-          addScaledRequests('network create', await counted(userId, () => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
-          addScaledRequests('network rm', await counted(userId, () => dockerOk('network', 'rm', 'bench-net')));
+          scaled.add(`docker run --rm [kuryr, ${scale}]`, await timed(() => dockerOk('run', '--rm', '--net', 'bench-kuryr', 'busybox', 'true')));
+          scaled.add(`docker run -d [kuryr, ${scale}]`, await timed(() => dockerOk('run', '-d', '--net', 'bench-kuryr', '--name', 'bench-scale', 'busybox', 'sleep', '600')));
+          scaled.add(`docker rm -f [kuryr, ${scale}]`, await timed(() => dockerOk('rm', '-f', 'bench-scale')));
+          scaled.add(`docker network create [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'create', '--driver', 'kuryr', '--ipam-driver', 'kuryr', '--subnet', '10.81.0.0/24', 'bench-net')));
+          scaled.add(`docker network rm [kuryr, ${scale}]`, await timed(() => dockerOk('network', 'rm', 'bench-net')));
+          await countRequests(scaled, userId, ` [${scale}]`);
         }
-        for (const entry of scaled.values()) console.log(`${entry.label.padEnd(76)} ${summary(entry.values)}`);
+        scaled.print(76);
       } finally {
         await docker('rm', '-f', 'bench-scale');
         await docker('network', 'rm', 'bench-net');
