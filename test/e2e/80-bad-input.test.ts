@@ -70,4 +70,19 @@ describe('bad input', () => {
     }
     assert.equal(await neutronSnapshot(), before, 'Neutron changed');
   });
+
+  it('rejects unknown Neutron names with 400', async () => {
+    const cases: Array<[string, Record<string, string>]> = [
+      ['security group', { 'neutron.security_groups': 'kuryr-e2e-no-such-group' }],
+      ['existing network', { 'neutron.net.name': 'kuryr-e2e-no-such-network' }],
+    ];
+    for (const [what, options] of cases) {
+      const body = { NetworkID: NETWORK_ID, IPv4Data: [{ AddressSpace: '', Pool: '10.99.0.0/24', Gateway: '10.99.0.1/24' }], IPv6Data: [], Options: { 'com.docker.network.generic': options } };
+
+      const reply = await post('/NetworkDriver.CreateNetwork', JSON.stringify(body));
+
+      assert.equal(reply.status, 400, `${what}: ${JSON.stringify(reply.body)}`);
+      assert.match(String(reply.body.Err), /not found in Neutron: check the name, or pass its uuid/, what);
+    }
+  });
 });
