@@ -136,22 +136,14 @@ export function unreachableError(request: Pick<HttpRequest, 'service' | 'url' | 
 
 /**
  * Describes why a request failed in one line. Socket errors carry their code
- * (for example ECONNREFUSED) in the message; one with an empty message is
- * named by its code. An error that wraps another shows the inner one.
+ * in the message (for example ECONNREFUSED), and one with an empty message is
+ * named by its code.
  */
 function describeFailure(error: unknown, timeoutMs: number): string {
-  if (isNamedError(error, 'TimeoutError')) return `no reply within ${timeoutMs} ms`;
-  if (isNamedError(error, 'AbortError')) return 'request aborted';
+  if (error instanceof RequestTimeout) return `no reply within ${timeoutMs} ms`;
   if (!(error instanceof Error)) return String(error);
-
-  const cause: unknown = error.cause;
-  const inner = cause instanceof Error ? cause : error;
-  if (inner.message !== '') return inner.message;
-  return errorCodeOf(inner) ?? error.message;
-}
-
-function isNamedError(error: unknown, name: string): boolean {
-  return error instanceof Error && error.name === name;
+  if (error.message !== '') return error.message;
+  return errorCodeOf(error) ?? error.name;
 }
 
 function errorCodeOf(error: Error): string | undefined {
